@@ -2,8 +2,18 @@
 //! label and field selectors, and name validation. Every other crate builds on it.
 
 pub mod field;
+pub mod fields;
+#[doc(hidden)]
+pub mod invariants;
+pub mod jsonpath;
+mod jsonpath_eval;
+mod label_parser;
+pub mod labels;
+pub mod meta_validation;
+pub mod quantity;
 pub mod status;
 pub mod user;
+pub mod validation;
 
 pub use field::{ErrorList, FieldError, FieldErrorType, Path};
 pub use status::{Cause, Status, StatusDetails, StatusError};

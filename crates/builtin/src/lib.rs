@@ -1,1 +1,25 @@
-//! placeholder crate root; replaced by its owner.
+//! Kubernetes' built-in kinds as pure functions over JSON: registry, field selectors, defaults, admission, validation, tables.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod admission;
+pub mod base64;
+pub mod defaults;
+pub mod fields;
+mod json;
+pub mod quantity;
+pub mod registry;
+pub mod strategy;
+pub mod validation;
+
+pub use admission::{
+    AdmissionError, admit_default_tolerations, admit_limit_range, admit_pod_service_account,
+    admit_priority, admit_storage_protection,
+};
+pub use defaults::apply_defaults;
+pub use fields::{field_value, render_label_selector, scale_selector};
+pub use registry::{NameRule, ResourceInfo, ScaleInfo, lookup, lookup_kind, resources};
+pub use strategy::{
+    allocate_service, prepare_for_create, prepare_for_status_update, prepare_for_update,
+    prepare_pod_status,
+};
+pub use validation::validate;

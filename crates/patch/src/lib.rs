@@ -1,1 +1,9 @@
-//! placeholder crate root; replaced by its owner.
+//! JSON patch (RFC 6902), JSON merge patch (RFC 7386) and Kubernetes strategic merge patch engines.
+
+mod error;
+mod json;
+mod strategic;
+
+pub use error::PatchError;
+pub use json::{json_patch, merge_patch};
+pub use strategic::strategic_merge_patch;

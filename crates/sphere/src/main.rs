@@ -1,1 +1,80 @@
-fn main() {}
+//! `sphere`: parses the command line, sets up logging and the runtime, and turns
+//! errors into one `error: ...` line and exit code 1.
+
+use anyhow::{Context, anyhow};
+use clap::Parser;
+use sphere::app::Mode;
+use sphere::cli::{Cli, Command, ServeArgs};
+use sphere::run::{RunOptions, run};
+use sphere::server::ServerOptions;
+use std::process::ExitCode;
+use std::time::Instant;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    let cli = Cli::parse();
+    match real_main(cli, started) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // Library errors carry their cause and the remedy in their own message.
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn real_main(cli: Cli, started: Instant) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Version => {
+            print!("{}", sphere::version::render());
+            Ok(())
+        }
+        Command::Up(args) => serve(args, Mode::Up, cli.log_level.as_deref(), started),
+        Command::Kernel(args) => serve(args, Mode::Kernel, cli.log_level.as_deref(), started),
+    }
+}
+
+fn serve(
+    args: ServeArgs,
+    mode: Mode,
+    log_level: Option<&str>,
+    started: Instant,
+) -> anyhow::Result<()> {
+    init_logging(log_level)?;
+    let data_dir = match args.data_dir {
+        Some(dir) => dir,
+        None => sphere::datadir::default_data_dir().ok_or_else(|| {
+            anyhow!("cannot find a data dir: neither XDG_DATA_HOME nor HOME is an absolute path; pass --data-dir")
+        })?,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    let opts = RunOptions {
+        data_dir,
+        listen: args.listen,
+        mode,
+        server: ServerOptions::default(),
+    };
+    runtime.block_on(run(opts, started))?;
+    Ok(())
+}
+
+fn init_logging(log_level: Option<&str>) -> anyhow::Result<()> {
+    let filter = match (log_level, std::env::var("RUST_LOG")) {
+        (Some(level), _) => {
+            EnvFilter::try_new(level).map_err(|e| anyhow!("invalid --log-level {level:?}: {e}"))?
+        }
+        (None, Ok(env)) => {
+            EnvFilter::try_new(&env).map_err(|e| anyhow!("invalid RUST_LOG {env:?}: {e}"))?
+        }
+        (None, Err(_)) => EnvFilter::new("info"),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! Label and field selection of objects for list, watch and deletecollection.
+
+use crate::cache::CachedObject;
+use crate::registry::{Resource, Source};
+use crate::server::Ctx;
+use apimachinery::StatusError;
+use apimachinery::fields::FieldSelector;
+use apimachinery::labels::Selector;
+use serde_json::Value;
+
+/// The `labelSelector` and `fieldSelector` of a request.
+#[derive(Debug, Default)]
+pub struct Filter {
+    labels: Option<Selector>,
+    fields: Option<FieldSelector>,
+    /// Whether the field selector needs more than name and namespace (then each
+    /// candidate object is parsed).
+    needs_body: bool,
+}
+
+impl Filter {
+    pub fn from_ctx(ctx: &Ctx) -> Result<Filter, StatusError> {
+        Filter::parse(&ctx.resource, ctx.q("labelSelector"), ctx.q("fieldSelector"))
+    }
+
+    pub fn parse(res: &Resource, labels: Option<&str>, fields: Option<&str>) -> Result<Filter, StatusError> {
+        let labels = match labels {
+            Some(s) => {
+                let sel = apimachinery::labels::parse(s)
+                    .map_err(|e| StatusError::bad_request(format!("unable to parse requirement: {e}")))?;
+                if sel.is_empty() { None } else { Some(sel) }
+            }
+            None => None,
+        };
+        let mut needs_body = false;
+        let fields = match fields {
+            Some(s) => {
+                let sel = apimachinery::fields::parse(s).map_err(|e| StatusError::bad_request(e.to_string()))?;
+                for req in sel.requirements() {
+                    match req.field.as_str() {
+                        "metadata.name" | "metadata.namespace" => {}
+                        f if supported_field(res, f) => needs_body = true,
+                        f => return Err(StatusError::bad_request(format!("field label not supported: {f}"))),
+                    }
+                }
+                if sel.is_empty() { None } else { Some(sel) }
+            }
+            None => None,
+        };
+        Ok(Filter { labels, fields, needs_body })
+    }
+
+    pub fn is_everything(&self) -> bool {
+        self.labels.is_none() && self.fields.is_none()
+    }
+
+    /// Whether the object stored under `key` is selected.
+    pub fn matches(&self, res: &Resource, key: &str, obj: &CachedObject) -> bool {
+        if let Some(l) = &self.labels {
+            if !l.matches(&obj.labels()) {
+                return false;
+            }
+        }
+        let Some(f) = &self.fields else { return true };
+        let (namespace, name) = split_key(res, key);
+        let body = if self.needs_body { Some(obj.value()) } else { None };
+        f.matches(|field| match field {
+            "metadata.name" => Some(name.to_string()),
+            "metadata.namespace" => Some(namespace.to_string()),
+            other => body.as_ref().and_then(|b| field_value(res, b, other)),
+        })
+    }
+}
+
+fn supported_field(res: &Resource, field: &str) -> bool {
+    match &res.source {
+        Source::Builtin(info) => info.field_selectors.contains(&field),
+        Source::Custom(c) => c.selectable_fields.iter().any(|f| f.trim_start_matches('.') == field),
+    }
+}
+
+fn field_value(res: &Resource, obj: &Value, field: &str) -> Option<String> {
+    match &res.source {
+        Source::Builtin(info) => builtin::field_value(info, obj, field),
+        Source::Custom(_) => {
+            let mut cur = obj;
+            for part in field.split('.') {
+                cur = cur.get(part)?;
+            }
+            Some(match cur {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            })
+        }
+    }
+}
+
+/// `(namespace, name)` from a storage key.
+pub fn split_key<'a>(res: &Resource, key: &'a str) -> (&'a str, &'a str) {
+    let prefix_len = res.key_prefix().len();
+    let rest = key.get(prefix_len..).unwrap_or("");
+    if res.namespaced { rest.split_once('/').unwrap_or(("", rest)) } else { ("", rest) }
+}

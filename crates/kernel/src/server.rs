@@ -1,0 +1,355 @@
+//! The kernel's shared state and its HTTP entry point: health, version,
+//! authentication and authorization, then dispatch to discovery, OpenAPI or the
+//! resource handlers.
+
+use crate::authz::{Attributes, Authorizer, Decision, MastersOnly};
+use crate::cache::{Cache, CacheSink, CachedObject};
+use crate::registry::{Registry, Resource};
+use crate::request::{self, ResourceRequest, Route, RouteError, Verb};
+use crate::response::{ApiError, ApiResult, json_value, negotiate};
+use crate::{Error, KUBERNETES_VERSION, KernelConfig};
+use apimachinery::{StatusError, UserInfo};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, Method, header};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+/// Everything a request handler needs.
+pub struct Inner {
+    pub config: KernelConfig,
+    pub registry: Registry,
+    pub store: store::Store,
+    pub cache: Arc<Cache>,
+    authorizer: RwLock<Arc<dyn Authorizer>>,
+    ready: AtomicBool,
+    /// Cluster IPs and node ports handed out but maybe not yet stored, so two
+    /// concurrent Service creates never get the same one.
+    pub(crate) recent_allocations: std::sync::Mutex<HashMap<String, std::time::Instant>>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner").field("data_dir", &self.config.data_dir).finish()
+    }
+}
+
+impl Inner {
+    pub(crate) async fn open(config: KernelConfig) -> Result<Arc<Inner>, Error> {
+        let sink = Arc::new(CacheSink(OnceLock::new()));
+        let db = config.data_dir.join("kernel.db");
+        let options = store::Options { fsync: config.fsync, ..Default::default() };
+        let (store, snapshot) = store::Store::open(&db, options, sink.clone())?;
+        let items = snapshot
+            .items
+            .into_iter()
+            .map(|kv| {
+                let obj = Arc::new(CachedObject::new(kv.value, kv.mod_revision, kv.create_revision));
+                (kv.key, obj)
+            })
+            .collect();
+        let cache = Arc::new(Cache::new(items, snapshot.revision, config.watch_window));
+        let _ = sink.0.set(cache.clone());
+        let inner = Arc::new(Inner {
+            config,
+            registry: Registry::with_builtins(),
+            store,
+            cache,
+            authorizer: RwLock::new(Arc::new(MastersOnly)),
+            ready: AtomicBool::new(false),
+            recent_allocations: Default::default(),
+        });
+        crate::crd::register_all(&inner);
+        Ok(inner)
+    }
+
+    /// Replaces the authorizer (RBAC installs itself here).
+    pub fn set_authorizer(&self, a: Arc<dyn Authorizer>) {
+        *self.authorizer.write().unwrap_or_else(|e| e.into_inner()) = a;
+    }
+
+    pub fn authorize(&self, user: &UserInfo, attrs: &Attributes) -> Decision {
+        let a = self.authorizer.read().unwrap_or_else(|e| e.into_inner()).clone();
+        a.authorize(user, attrs)
+    }
+
+    pub(crate) fn set_ready(&self) {
+        self.ready.store(true, Ordering::SeqCst);
+    }
+
+    /// Creates the namespaces every cluster has.
+    pub(crate) async fn bootstrap(self: &Arc<Self>) -> Result<(), ApiError> {
+        let ns = self.resource("", "v1", "namespaces")?;
+        for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            if self.cache.get(&ns.key("", name)).is_none() {
+                let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+                match crate::write::create_object(self, &ns, None, obj, &crate::write::WriteOptions::system()).await {
+                    Ok(_) => {}
+                    Err(e) if e.0.code() == 409 => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn resource(&self, group: &str, version: &str, plural: &str) -> Result<Arc<Resource>, ApiError> {
+        self.registry.get(group, version, plural).ok_or_else(|| ApiError(not_found_path()))
+    }
+}
+
+fn not_found_path() -> StatusError {
+    StatusError::new(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+        Some(Default::default()),
+    )
+}
+
+/// The query string as a map (last value wins, as Go's `Get` takes the first; the
+/// difference never matters for well-formed clients).
+pub type Query = HashMap<String, String>;
+
+fn parse_query(q: Option<&str>) -> Query {
+    let mut out = Query::new();
+    if let Some(q) = q {
+        for pair in q.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            out.entry(decode_component(k)).or_insert_with(|| decode_component(v));
+        }
+    }
+    out
+}
+
+fn decode_component(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// One resource request, parsed and authorized.
+pub struct Ctx {
+    pub inner: Arc<Inner>,
+    pub user: UserInfo,
+    pub resource: Arc<Resource>,
+    pub req: ResourceRequest,
+    pub query: Query,
+    pub headers: HeaderMap,
+}
+
+impl Ctx {
+    pub fn q(&self, k: &str) -> Option<&str> {
+        self.query.get(k).map(String::as_str).filter(|s| !s.is_empty())
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.req.namespace.as_deref()
+    }
+}
+
+pub fn router(inner: Arc<Inner>) -> axum::Router {
+    axum::Router::new().fallback(handle).with_state(inner)
+}
+
+async fn handle(State(inner): State<Arc<Inner>>, req: Request) -> Response {
+    let path = req.uri().path().to_string();
+    match path.as_str() {
+        "/healthz" | "/livez" | "/readyz" => return health(&inner, &path),
+        "/version" | "/version/" => return json_value(200, &version_info()),
+        _ => {}
+    }
+    if path.starts_with("/healthz/") || path.starts_with("/livez/") || path.starts_with("/readyz/") {
+        return health(&inner, &path);
+    }
+    let Some(user) = req.extensions().get::<UserInfo>().cloned() else {
+        return ApiError(StatusError::unauthorized()).into_response();
+    };
+    match dispatch(inner, user, req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn health(inner: &Inner, path: &str) -> Response {
+    let ok = !path.starts_with("/readyz") || inner.ready.load(Ordering::SeqCst);
+    let mut r = if ok { "ok".into_response() } else { (http::StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response() };
+    r.headers_mut().insert(header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; charset=utf-8"));
+    r
+}
+
+pub fn version_info() -> Value {
+    let minor = KUBERNETES_VERSION.trim_start_matches("v1.").split('.').next().unwrap_or("36");
+    json!({
+        "major": "1",
+        "minor": minor,
+        "emulationMajor": "1",
+        "emulationMinor": minor,
+        "minCompatibilityMajor": "1",
+        "minCompatibilityMinor": (minor.parse::<u32>().unwrap_or(36) - 1).to_string(),
+        "gitVersion": KUBERNETES_VERSION,
+        "gitCommit": option_env!("SPHERE_GIT_COMMIT").unwrap_or("unknown"),
+        "gitTreeState": "clean",
+        "buildDate": "1970-01-01T00:00:00Z",
+        "goVersion": format!("ferrosphere-{}", env!("CARGO_PKG_VERSION")),
+        "compiler": "rustc",
+        "platform": format!("{}/{}", std::env::consts::OS, if std::env::consts::ARCH == "x86_64" { "amd64" } else { std::env::consts::ARCH }),
+    })
+}
+
+fn non_resource_check(inner: &Inner, user: &UserInfo, method: &Method, path: &str) -> ApiResult<()> {
+    let attrs = Attributes { verb: method.as_str().to_ascii_lowercase(), path: Some(path.to_string()), ..Default::default() };
+    match inner.authorize(user, &attrs) {
+        Decision::Allow => Ok(()),
+        Decision::Deny(reason) => Err(ApiError(StatusError::forbidden(
+            "",
+            "",
+            "",
+            crate::authz::forbidden_message(user, &attrs, &reason),
+        ))),
+    }
+}
+
+async fn dispatch(inner: Arc<Inner>, user: UserInfo, req: Request) -> ApiResult {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let query = parse_query(req.uri().query());
+    let headers = req.headers().clone();
+    let wanted = negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
+
+    if path == "/openapi/v2" || path.starts_with("/openapi/v3") {
+        non_resource_check(&inner, &user, &method, &path)?;
+        return crate::openapi_routes::serve(&inner, &path, &query);
+    }
+    if !(path.starts_with("/api/") || path == "/api" || path.starts_with("/apis/") || path == "/apis") {
+        non_resource_check(&inner, &user, &method, &path)?;
+        return Err(ApiError(not_found_path()));
+    }
+    let watch = matches!(query.get("watch").map(String::as_str), Some("true" | "1"));
+    let route = match request::parse(&method, &path, watch) {
+        Ok(r) => r,
+        Err(RouteError::NotFound) => return Err(ApiError(not_found_path())),
+        Err(RouteError::MethodNotAllowed) => return Err(ApiError(StatusError::method_not_allowed())),
+    };
+    let rr = match route {
+        Route::Resource(rr) => rr,
+        discovery_route => {
+            non_resource_check(&inner, &user, &method, &path)?;
+            return crate::discovery::serve(&inner, discovery_route, wanted);
+        }
+    };
+    let resource = inner.registry.get(&rr.group, &rr.version, &rr.resource).ok_or_else(|| ApiError(not_found_path()))?;
+    if rr.namespace.is_some() && !resource.namespaced {
+        return Err(ApiError(not_found_path()));
+    }
+    let attrs = Attributes {
+        verb: rr.verb.as_str().into(),
+        group: rr.group.clone(),
+        version: rr.version.clone(),
+        resource: rr.resource.clone(),
+        subresource: rr.subresource.clone().unwrap_or_default(),
+        namespace: rr.namespace.clone().unwrap_or_default(),
+        name: rr.name.clone().unwrap_or_default(),
+        path: None,
+    };
+    if let Decision::Deny(reason) = inner.authorize(&user, &attrs) {
+        return Err(ApiError(StatusError::forbidden(
+            &rr.resource,
+            &rr.group,
+            rr.name.as_deref().unwrap_or(""),
+            crate::authz::forbidden_message(&user, &attrs, &reason),
+        )));
+    }
+    let verb_allowed = match rr.subresource.as_deref() {
+        None => resource.allows(rr.verb.as_str()),
+        Some(_) => true,
+    };
+    if !verb_allowed {
+        return Err(ApiError(StatusError::method_not_allowed()));
+    }
+    let body = req.into_body();
+    let ctx = Ctx { inner, user, resource, req: rr, query, headers };
+    match ctx.req.verb {
+        Verb::Get => crate::read::get(&ctx, wanted).await,
+        Verb::List => crate::read::list(&ctx, wanted).await,
+        Verb::Watch => crate::watch::serve(ctx, wanted).await,
+        Verb::Create => crate::write::create(&ctx, read_body(body).await?).await,
+        Verb::Update => crate::write::update(&ctx, read_body(body).await?).await,
+        Verb::Patch => crate::write::patch(&ctx, read_body(body).await?).await,
+        Verb::Delete => crate::delete::delete(&ctx, read_body(body).await?).await,
+        Verb::DeleteCollection => crate::delete::delete_collection(&ctx, read_body(body).await?).await,
+    }
+}
+
+/// kube-apiserver refuses request bodies over 3 MiB.
+pub const MAX_REQUEST_BODY: usize = 3 * 1024 * 1024;
+
+async fn read_body(body: Body) -> ApiResult<bytes::Bytes> {
+    match axum::body::to_bytes(body, MAX_REQUEST_BODY).await {
+        Ok(b) => Ok(b),
+        Err(e) => {
+            let too_large = std::error::Error::source(&e)
+                .map(|s| s.to_string().contains("length limit"))
+                .unwrap_or(false)
+                || e.to_string().contains("length limit");
+            if too_large {
+                Err(ApiError(StatusError::too_large(MAX_REQUEST_BODY)))
+            } else {
+                Err(ApiError(StatusError::bad_request(format!("error reading request body: {e}"))))
+            }
+        }
+    }
+}
+
+/// Drops history older than one compaction interval, as kube-apiserver asks etcd
+/// to every five minutes, so continue tokens stay valid at least that long.
+pub(crate) async fn compactor(inner: Arc<Inner>) {
+    let mut previous = inner.store.revision();
+    let mut ticker = tokio::time::interval(inner.config.compaction_interval);
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        let current = inner.store.revision();
+        if previous > inner.store.compacted_revision() {
+            if let Err(e) = inner.store.compact(previous).await {
+                tracing::warn!(error = %e, "compaction failed");
+            }
+        }
+        previous = current;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_decoding() {
+        let q = parse_query(Some("labelSelector=app%3Dweb%2Ctier+in+(a)&limit=5&watch"));
+        assert_eq!(q["labelSelector"], "app=web,tier in (a)");
+        assert_eq!(q["limit"], "5");
+        assert_eq!(q["watch"], "");
+        assert_eq!(decode_component("%zz%4"), "%zz%4");
+    }
+}

@@ -1,0 +1,87 @@
+//! The command line, declared with clap's derive API.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Ferrosphere: a KubeSphere-class container platform in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "sphere", version, about)]
+pub struct Cli {
+    /// Log filter, e.g. `info` or `sphere=debug,hyper=info`; overrides RUST_LOG.
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to run.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the kernel, the platform and the console in one process.
+    Up(ServeArgs),
+    /// Run the embedded Kubernetes-compatible API server alone.
+    Kernel(ServeArgs),
+    /// Print the version, the git commit and the Kubernetes version served.
+    Version,
+}
+
+/// Options shared by the serving commands.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where state lives [default: $XDG_DATA_HOME/ferrosphere or ~/.local/share/ferrosphere]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Address to serve HTTPS on; port 0 picks a free port and prints it.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:6443")]
+    pub listen: SocketAddr,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_up_with_defaults() {
+        let cli = Cli::try_parse_from(["sphere", "up"]).unwrap();
+        let Command::Up(args) = cli.command else {
+            panic!("expected up");
+        };
+        assert_eq!(args.listen, "127.0.0.1:6443".parse().unwrap());
+        assert_eq!(args.data_dir, None);
+    }
+
+    #[test]
+    fn parses_kernel_options_and_global_log_level() {
+        let cli = Cli::try_parse_from([
+            "sphere",
+            "kernel",
+            "--data-dir",
+            "/d",
+            "--listen",
+            "[::1]:0",
+            "--log-level",
+            "debug",
+        ])
+        .unwrap();
+        assert_eq!(cli.log_level.as_deref(), Some("debug"));
+        let Command::Kernel(args) = cli.command else {
+            panic!("expected kernel");
+        };
+        assert_eq!(args.data_dir, Some(PathBuf::from("/d")));
+        assert_eq!(args.listen, "[::1]:0".parse().unwrap());
+    }
+
+    #[test]
+    fn rejects_a_listen_address_without_port() {
+        assert!(Cli::try_parse_from(["sphere", "up", "--listen", "127.0.0.1"]).is_err());
+    }
+}
