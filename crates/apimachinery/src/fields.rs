@@ -16,8 +16,10 @@ pub enum FieldOperator {
 /// One `field op value` term; the value is unescaped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldRequirement {
+    /// The field path as written, e.g. `metadata.name`.
     pub field: String,
     pub operator: FieldOperator,
+    /// The unescaped value.
     pub value: String,
 }
 

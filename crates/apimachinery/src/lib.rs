@@ -1,6 +1,8 @@
 //! Kubernetes API machinery with no I/O: the `Status` error model, field errors,
 //! label and field selectors, and name validation. Every other crate builds on it.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod field;
 pub mod fields;
 #[doc(hidden)]
@@ -8,6 +10,7 @@ pub mod invariants;
 pub mod jsonpath;
 mod jsonpath_eval;
 mod label_parser;
+mod label_selector;
 pub mod labels;
 pub mod meta_validation;
 pub mod quantity;

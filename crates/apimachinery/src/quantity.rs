@@ -314,6 +314,7 @@ impl Quantity {
         self.format
     }
 
+    /// True for any zero, whatever its format.
     pub fn is_zero(&self) -> bool {
         self.nanos == 0
     }

@@ -1,4 +1,12 @@
 //! Kubernetes' built-in kinds as pure functions over JSON: registry, field selectors, defaults, admission, validation, tables.
+//!
+//! On create the kernel calls, in kube-apiserver's order: [`apply_defaults`];
+//! the admission functions that apply ([`admit_pod_service_account`],
+//! [`admit_default_tolerations`], [`admit_priority`], [`admit_limit_range`],
+//! [`admit_storage_protection`], [`allocate_service`]); [`prepare_for_create`]
+//! (after name and uid are set); then [`validate`]. On update:
+//! [`apply_defaults`], [`prepare_for_update`] (or [`prepare_for_status_update`]
+//! for `/status`), then [`validate`] with the old object.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod admission;
@@ -9,6 +17,7 @@ mod json;
 pub mod quantity;
 pub mod registry;
 pub mod strategy;
+pub mod tables;
 pub mod validation;
 
 pub use admission::{
@@ -22,4 +31,5 @@ pub use strategy::{
     allocate_service, prepare_for_create, prepare_for_status_update, prepare_for_update,
     prepare_pod_status,
 };
+pub use tables::{Column, columns, human_duration, row, row_conditions};
 pub use validation::validate;

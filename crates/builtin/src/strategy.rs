@@ -21,8 +21,10 @@ pub fn prepare_for_create(info: &ResourceInfo, obj: &mut Value) {
             m.insert("status".to_string(), status);
         }
     } else if info.status
+        && !(info.group.is_empty() && info.kind == "Node")
         && let Some(m) = obj.as_object_mut()
     {
+        // A Node registers with the status its kubelet reports; other kinds start without one.
         m.remove("status");
     }
     if tracks_generation(info)
@@ -286,6 +288,9 @@ pub fn prepare_for_update(info: &ResourceInfo, new: &mut Value, old: &Value) {
     {
         spec.insert("finalizers".to_string(), fin);
     }
+    if info.group.is_empty() && info.kind == "Service" {
+        keep_allocated_service_values(new, old);
+    }
     let old_generation = old
         .pointer("/metadata/generation")
         .and_then(Value::as_i64)
@@ -326,6 +331,71 @@ pub fn prepare_for_update(info: &ResourceInfo, new: &mut Value, old: &Value) {
                 );
             }
         }
+    }
+}
+
+/// kube's Service REST `patchAllocatedValues`: an update that leaves the
+/// cluster IPs, IP families or node ports out keeps the allocated ones, so
+/// `kubectl apply` and `replace` of a manifest without them succeed.
+fn keep_allocated_service_values(new: &mut Value, old: &Value) {
+    let ty = |v: &Value| {
+        v.pointer("/spec/type")
+            .and_then(Value::as_str)
+            .unwrap_or("ClusterIP")
+            .to_string()
+    };
+    let (new_type, old_type) = (ty(new), ty(old));
+    if new_type == "ExternalName" || old_type == "ExternalName" {
+        return;
+    }
+    let Some(old_spec) = old.get("spec") else {
+        return;
+    };
+    let Some(spec) = obj_entry(new, "spec") else {
+        return;
+    };
+    let unset = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        _ => false,
+    };
+    for key in ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"] {
+        if unset(spec.get(key))
+            && let Some(v) = old_spec.get(key)
+        {
+            spec.insert(key.to_string(), v.clone());
+        }
+    }
+    let wants_node_ports = new_type == "NodePort" || new_type == "LoadBalancer";
+    let old_ports = old_spec
+        .get("ports")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if wants_node_ports && let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
+        for port in ports {
+            if port.get("nodePort").and_then(Value::as_i64).unwrap_or(0) != 0 {
+                continue;
+            }
+            // The same port is the one with the same number and protocol, or the same name.
+            let same = old_ports.iter().find(|o| {
+                (o.get("port") == port.get("port") && o.get("protocol") == port.get("protocol"))
+                    || (o.get("name").is_some() && o.get("name") == port.get("name"))
+            });
+            if let (Some(np), Some(m)) = (
+                same.and_then(|o| o.get("nodePort")).cloned(),
+                port.as_object_mut(),
+            ) {
+                m.insert("nodePort".to_string(), np);
+            }
+        }
+    }
+    if new_type == "LoadBalancer"
+        && unset(spec.get("healthCheckNodePort"))
+        && let Some(hc) = old_spec.get("healthCheckNodePort")
+    {
+        spec.insert("healthCheckNodePort".to_string(), hc.clone());
     }
 }
 
@@ -460,6 +530,20 @@ mod tests {
         let mut changed = json!({"metadata": {}, "spec": {"replicas": 2}});
         prepare_for_update(info, &mut changed, &old);
         assert_eq!(changed["metadata"]["generation"], 4);
+    }
+
+    #[test]
+    fn service_updates_keep_allocations() {
+        let info = crate::lookup("", "v1", "services").unwrap();
+        let old = json!({"spec": {"type": "NodePort", "clusterIP": "10.0.0.5", "clusterIPs": ["10.0.0.5"],
+            "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack",
+            "ports": [{"port": 80, "protocol": "TCP", "nodePort": 30080}]}});
+        let mut new =
+            json!({"spec": {"type": "NodePort", "ports": [{"port": 80, "protocol": "TCP"}]}});
+        prepare_for_update(info, &mut new, &old);
+        assert_eq!(new["spec"]["clusterIPs"], json!(["10.0.0.5"]));
+        assert_eq!(new["spec"]["ports"][0]["nodePort"], 30080);
+        assert_eq!(new["spec"]["ipFamilyPolicy"], "SingleStack");
     }
 
     #[test]

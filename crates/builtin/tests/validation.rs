@@ -261,3 +261,27 @@ fn other_kinds() {
         "spec.taints[0].effect: Unsupported value: \"Sometimes\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\""
     );
 }
+
+#[test]
+fn ingress_hpa_and_pdb_rules() {
+    let ing = json!({"spec": {"rules": [{"host": "a.example.com", "http": {"paths": [
+        {"path": "/x", "backend": {"service": {"name": "web", "port": {"number": 80}}}},
+        {"path": "y", "pathType": "Prefix", "backend": {"service": {"name": "web"}}}]}}]}});
+    assert_eq!(
+        create_errors("networking.k8s.io", "ingresses", ing),
+        "[spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified, \
+         spec.rules[0].http.paths[1].path: Invalid value: \"y\": must be an absolute path, \
+         spec.rules[0].http.paths[1].backend: Required value: port name or number is required]"
+    );
+    let hpa = json!({"spec": {"scaleTargetRef": {"kind": "Deployment", "name": "d"},
+        "minReplicas": 3, "maxReplicas": 2}});
+    assert_eq!(
+        create_errors("autoscaling", "horizontalpodautoscalers", hpa),
+        "spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`"
+    );
+    let pdb = json!({"spec": {"minAvailable": "150%", "selector": {"matchLabels": {"a": "b"}}}});
+    assert_eq!(
+        create_errors("policy", "poddisruptionbudgets", pdb),
+        "spec.minAvailable: Invalid value: \"150%\": must not be greater than 100%"
+    );
+}

@@ -49,7 +49,14 @@ pub async fn admit_create(
         service_account(inner, &ns, obj)?;
         builtin::admit_default_tolerations(obj);
         limit_ranger(inner, res, &ns, obj)?;
-        builtin::prepare_pod_status(obj);
+        // No PriorityClasses are served yet, so every pod gets the default priority 0.
+        builtin::admit_priority(obj, &[]).map_err(|e| {
+            let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+            ApiError(StatusError::forbidden(&res.plural, &res.group, &name, e.status_message(&res.plural, &name)))
+        })?;
+    }
+    if info.group.is_empty() && (info.plural == "persistentvolumeclaims" || info.plural == "persistentvolumes") {
+        builtin::admit_storage_protection(obj);
     }
     if info.group.is_empty() && info.plural == "services" {
         allocate_service(inner, obj)?;

@@ -45,6 +45,9 @@ pub struct KernelConfig {
     pub fsync: bool,
     /// Address clients reach the kernel at, for discovery's serverAddressByClientCIDRs.
     pub advertise_address: String,
+    /// The cluster CA certificate (PEM), published in every namespace as the
+    /// `kube-root-ca.crt` ConfigMap.
+    pub ca_cert_pem: Option<String>,
 }
 
 impl KernelConfig {
@@ -55,6 +58,7 @@ impl KernelConfig {
             compaction_interval: Duration::from_secs(300),
             fsync: true,
             advertise_address: "127.0.0.1:6443".into(),
+            ca_cert_pem: None,
         }
     }
 }
@@ -120,4 +124,3 @@ impl Kernel {
         self.inner.store.close().await;
     }
 }
-mod shim;

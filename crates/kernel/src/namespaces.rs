@@ -126,5 +126,5 @@ async fn ensure_defaults(inner: &Arc<Inner>, ns: &str) {
 }
 
 fn read_ca(inner: &Inner) -> Option<String> {
-    std::fs::read_to_string(inner.config.data_dir.join("ca.crt")).ok()
+    inner.config.ca_cert_pem.clone()
 }

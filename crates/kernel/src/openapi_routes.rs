@@ -23,7 +23,7 @@ fn cache() -> &'static Mutex<Option<Arc<Docs>>> {
     C.get_or_init(|| Mutex::new(None))
 }
 
-fn entry(r: &Resource) -> crate::shim::ResourceEntry {
+fn entry(r: &Resource) -> openapi::ResourceEntry {
     let mut subresources = Vec::new();
     if r.has_status() {
         subresources.push("status".to_string());
@@ -33,9 +33,9 @@ fn entry(r: &Resource) -> crate::shim::ResourceEntry {
     }
     let definition = match &r.source {
         Source::Builtin(_) => openapi::definition_name(&r.group, &r.version, &r.kind).unwrap_or_default().to_string(),
-        Source::Custom(_) => crd_definition_name(r),
+        Source::Custom(_) => openapi::crd_definition_name(&r.group, &r.version, &r.kind),
     };
-    crate::shim::ResourceEntry {
+    openapi::ResourceEntry {
         group: r.group.clone(),
         version: r.version.clone(),
         kind: r.kind.clone(),
@@ -47,17 +47,12 @@ fn entry(r: &Resource) -> crate::shim::ResourceEntry {
     }
 }
 
-fn crd_definition_name(r: &Resource) -> String {
-    let reversed: Vec<&str> = r.group.split('.').rev().collect();
-    format!("{}.{}.{}", reversed.join("."), r.version, r.kind)
-}
-
 fn extra_definitions(inner: &Inner) -> Map<String, Value> {
     let mut m = Map::new();
     for r in inner.registry.all() {
         if let Source::Custom(c) = &r.source {
             let schema = c.raw_schema.clone().unwrap_or_else(|| json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}));
-            let (name, def) = crate::shim::crd_definition(&r.group, &r.version, &r.kind, &schema);
+            let (name, def) = openapi::crd_definition(&r.group, &r.version, &r.kind, &schema);
             m.insert(name, def);
         }
     }
@@ -79,16 +74,16 @@ fn docs(inner: &Inner) -> Arc<Docs> {
         }
     }
     let resources = inner.registry.all();
-    let entries: Vec<crate::shim::ResourceEntry> = resources.iter().map(|r| entry(r)).collect();
+    let entries: Vec<openapi::ResourceEntry> = resources.iter().map(|r| entry(r)).collect();
     let extra = extra_definitions(inner);
-    let v2 = Bytes::from(serde_json::to_vec(&crate::shim::document_v2(&entries, &extra, crate::KUBERNETES_VERSION)).unwrap_or_default());
+    let v2 = Bytes::from(serde_json::to_vec(&openapi::document_v2(&entries, &extra, crate::KUBERNETES_VERSION)).unwrap_or_default());
     let mut gvs: BTreeMap<(String, String), ()> = BTreeMap::new();
     for r in &resources {
         gvs.insert((r.group.clone(), r.version.clone()), ());
     }
     let mut v3 = BTreeMap::new();
     for (g, v) in gvs.keys() {
-        let doc = crate::shim::document_v3(g, v, &entries, &extra);
+        let doc = openapi::document_v3(g, v, &entries, &extra);
         let bytes = Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
         let path = if g.is_empty() { format!("api/{v}") } else { format!("apis/{g}/{v}") };
         v3.insert(path, (hash_hex(&bytes), bytes));

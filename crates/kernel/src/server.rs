@@ -259,6 +259,9 @@ async fn dispatch(inner: Arc<Inner>, user: UserInfo, req: Request) -> ApiResult 
             return crate::discovery::serve(&inner, discovery_route, wanted);
         }
     };
+    if rr.group == "authentication.k8s.io" && rr.resource == "selfsubjectreviews" && rr.verb == Verb::Create {
+        return Ok(self_subject_review(&user, &rr.version));
+    }
     let resource = inner.registry.get(&rr.group, &rr.version, &rr.resource).ok_or_else(|| ApiError(not_found_path()))?;
     if rr.namespace.is_some() && !resource.namespaced {
         return Err(ApiError(not_found_path()));
@@ -300,6 +303,26 @@ async fn dispatch(inner: Arc<Inner>, user: UserInfo, req: Request) -> ApiResult 
         Verb::Delete => crate::delete::delete(&ctx, read_body(body).await?).await,
         Verb::DeleteCollection => crate::delete::delete_collection(&ctx, read_body(body).await?).await,
     }
+}
+
+/// `kubectl auth whoami`: who the server thinks the caller is.
+fn self_subject_review(user: &UserInfo, version: &str) -> Response {
+    let mut info = json!({"username": user.name, "groups": user.groups});
+    if !user.uid.is_empty() {
+        info["uid"] = json!(user.uid);
+    }
+    if !user.extra.is_empty() {
+        info["extra"] = json!(user.extra);
+    }
+    json_value(
+        201,
+        &json!({
+            "kind": "SelfSubjectReview",
+            "apiVersion": format!("authentication.k8s.io/{version}"),
+            "metadata": {"creationTimestamp": null},
+            "status": {"userInfo": info},
+        }),
+    )
 }
 
 /// kube-apiserver refuses request bodies over 3 MiB.

@@ -17,11 +17,11 @@ pub fn table_for(_inner: &Arc<Inner>, res: &Resource, include: Option<&str>, obj
     let now = jiff::Timestamp::now();
     let (columns, rows): (Vec<Value>, Vec<Vec<Value>>) = match &res.source {
         Source::Builtin(info) => {
-            let cols = crate::shim::columns(info)
+            let cols = builtin::columns(info)
                 .iter()
                 .map(|c| json!({"name": c.name, "type": c.type_, "format": c.format, "description": c.description, "priority": c.priority}))
                 .collect();
-            (cols, objs.iter().map(|o| crate::shim::row(info, o, now)).collect())
+            (cols, objs.iter().map(|o| builtin::row(info, o, now)).collect())
         }
         Source::Custom(c) => {
             let mut cols = vec![json!({"name": "Name", "type": "string", "format": "name", "description": NAME_DESCRIPTION, "priority": 0})];
@@ -77,7 +77,7 @@ pub fn table_for(_inner: &Arc<Inner>, res: &Resource, include: Option<&str>, obj
 /// A timestamp cell shown as an age (`5m`), as kube-apiserver's printers do.
 fn age_cell(v: &Value, now: jiff::Timestamp) -> Value {
     match v.as_str().and_then(|s| s.parse::<jiff::Timestamp>().ok()) {
-        Some(t) => Value::String(crate::shim::human_duration(now.duration_since(t))),
+        Some(t) => Value::String(builtin::human_duration(now.duration_since(t))),
         None => Value::String("<unknown>".into()),
     }
 }

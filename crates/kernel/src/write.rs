@@ -80,8 +80,7 @@ fn normalize(res: &Resource, obj: &mut Value, mode: FieldValidation) -> Result<(
         }
         Source::Custom(c) => match &c.schema {
             Some(s) => {
-                let mut removed = s.prune(obj);
-                removed.iter_mut().for_each(|p| *p = p.trim_start_matches('.').to_string());
+                let removed = s.prune(obj);
                 s.apply_defaults(obj);
                 removed
             }
@@ -121,13 +120,10 @@ fn validate(res: &Resource, obj: &Value, old: Option<&Value>) -> Result<(), Stat
         }
         Source::Custom(c) => {
             if let Some(s) = &c.schema {
-                let mut body = obj.clone();
-                if let Some(m) = body.as_object_mut() {
-                    m.remove("metadata");
-                    m.remove("apiVersion");
-                    m.remove("kind");
+                match old {
+                    Some(old) => errs.extend(s.validate_update(obj, old)),
+                    None => errs.extend(s.validate(obj)),
                 }
-                errs.extend(s.validate(&body));
             }
         }
     }
@@ -566,8 +562,15 @@ fn apply_patch(res: &Resource, kind: PatchKind, cur: &Value, raw: &[u8], parsed:
 }
 
 fn patch_error(e: patch::PatchError) -> StatusError {
-    let msg = e.to_string();
-    StatusError::new(422, "Invalid", msg, None)
+    let code = e.http_status();
+    let reason = match code {
+        400 => "BadRequest",
+        413 => "RequestEntityTooLarge",
+        415 => "UnsupportedMediaType",
+        500 => "InternalError",
+        _ => "Invalid",
+    };
+    StatusError::new(code, reason, e.to_string(), None)
 }
 
 /// The `autoscaling/v1 Scale` view of an object with a scale subresource.

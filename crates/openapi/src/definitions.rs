@@ -77,17 +77,31 @@ fn build() -> Built {
         );
         if k.listable {
             let list_name: &'static str = leak(format!("{}List", k.definition));
-            defs.insert(list_name.to_owned(), list_definition(k.group, k.version, k.kind, k.definition));
+            defs.insert(
+                list_name.to_owned(),
+                list_definition(k.group, k.version, k.kind, k.definition),
+            );
             names.insert(
-                (k.group.to_owned(), k.version.to_owned(), format!("{}List", k.kind)),
+                (
+                    k.group.to_owned(),
+                    k.version.to_owned(),
+                    format!("{}List", k.kind),
+                ),
                 list_name,
             );
         }
     }
-    let group_versions: BTreeSet<(&str, &str)> = BUILTIN_KINDS.iter().map(|k| (k.group, k.version)).collect();
-    for (def_name, kind) in [(kinds::DELETE_OPTIONS, "DeleteOptions"), (kinds::WATCH_EVENT, "WatchEvent")] {
+    let group_versions: BTreeSet<(&str, &str)> =
+        BUILTIN_KINDS.iter().map(|k| (k.group, k.version)).collect();
+    for (def_name, kind) in [
+        (kinds::DELETE_OPTIONS, "DeleteOptions"),
+        (kinds::WATCH_EVENT, "WatchEvent"),
+    ] {
         if let Some(Value::Object(def)) = defs.get_mut(def_name) {
-            let all: Vec<Value> = group_versions.iter().map(|(g, v)| gvk(g, v, kind)).collect();
+            let all: Vec<Value> = group_versions
+                .iter()
+                .map(|(g, v)| gvk(g, v, kind))
+                .collect();
             def.insert("x-kubernetes-group-version-kind".into(), Value::Array(all));
         }
     }
@@ -143,7 +157,7 @@ pub(crate) fn gvk(group: &str, version: &str, kind: &str) -> Value {
     json!({"group": group, "kind": kind, "version": version})
 }
 
-fn list_definition(group: &str, version: &str, kind: &str, item: &str) -> Value {
+pub(crate) fn list_definition(group: &str, version: &str, kind: &str, item: &str) -> Value {
     json!({
         "description": format!("{kind}List is a list of {kind} objects."),
         "type": "object",
@@ -180,7 +194,10 @@ pub fn to_v3_definition(name: &str, def: &Value) -> Value {
             let mut out = def.clone();
             if let Value::Object(o) = &mut out {
                 o.remove("type");
-                o.insert("oneOf".into(), json!([{"type": "integer"}, {"type": "string"}]));
+                o.insert(
+                    "oneOf".into(),
+                    json!([{"type": "integer"}, {"type": "string"}]),
+                );
             }
             out
         }
@@ -188,7 +205,10 @@ pub fn to_v3_definition(name: &str, def: &Value) -> Value {
             let mut out = def.clone();
             if let Value::Object(o) = &mut out {
                 o.remove("type");
-                o.insert("oneOf".into(), json!([{"type": "string"}, {"type": "number"}]));
+                o.insert(
+                    "oneOf".into(),
+                    json!([{"type": "string"}, {"type": "number"}]),
+                );
             }
             out
         }
@@ -214,7 +234,11 @@ pub fn to_v3_schema(schema: &Value) -> Value {
                 }
                 return Value::Object(out);
             }
-            Value::Object(o.iter().map(|(k, v)| (k.clone(), to_v3_schema(v))).collect())
+            Value::Object(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), to_v3_schema(v)))
+                    .collect(),
+            )
         }
         Value::Array(a) => Value::Array(a.iter().map(to_v3_schema).collect()),
         other => other.clone(),
@@ -264,11 +288,22 @@ mod tests {
         let defs = definitions_v2();
         for k in BUILTIN_KINDS {
             let def = &defs[k.definition];
-            assert_eq!(def["x-kubernetes-group-version-kind"][0], gvk(k.group, k.version, k.kind), "{}", k.kind);
-            assert_eq!(definition_name(k.group, k.version, k.kind), Some(k.definition));
+            assert_eq!(
+                def["x-kubernetes-group-version-kind"][0],
+                gvk(k.group, k.version, k.kind),
+                "{}",
+                k.kind
+            );
+            assert_eq!(
+                definition_name(k.group, k.version, k.kind),
+                Some(k.definition)
+            );
             if k.listable {
                 let list = definition_name(k.group, k.version, &format!("{}List", k.kind)).unwrap();
-                assert_eq!(defs[list]["x-kubernetes-group-version-kind"][0]["kind"], format!("{}List", k.kind));
+                assert_eq!(
+                    defs[list]["x-kubernetes-group-version-kind"][0]["kind"],
+                    format!("{}List", k.kind)
+                );
             }
         }
         assert_eq!(definition_name("apps", "v1", "Nope"), None);
@@ -276,7 +311,11 @@ mod tests {
 
     #[test]
     fn patch_meta_table_matches_the_generated_definitions() {
-        assert!(unapplied_patch_meta().is_empty(), "{:?}", unapplied_patch_meta());
+        assert!(
+            unapplied_patch_meta().is_empty(),
+            "{:?}",
+            unapplied_patch_meta()
+        );
     }
 
     #[test]
@@ -300,15 +339,22 @@ mod tests {
         assert_eq!(containers["x-kubernetes-patch-merge-key"], "name");
         let ports = &d["io.k8s.api.core.v1.Container"]["properties"]["ports"];
         assert_eq!(ports["x-kubernetes-patch-merge-key"], "containerPort");
-        assert_eq!(ports["x-kubernetes-list-map-keys"], json!(["containerPort", "protocol"]));
+        assert_eq!(
+            ports["x-kubernetes-list-map-keys"],
+            json!(["containerPort", "protocol"])
+        );
         let volumes = &d["io.k8s.api.core.v1.PodSpec"]["properties"]["volumes"];
         assert_eq!(volumes["x-kubernetes-patch-strategy"], "merge,retainKeys");
         let strategy = &d["io.k8s.api.apps.v1.DeploymentSpec"]["properties"]["strategy"];
         assert_eq!(strategy["x-kubernetes-patch-strategy"], "retainKeys");
         assert!(strategy["$ref"].is_string());
-        let finalizers = &d["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]["properties"]["finalizers"];
+        let finalizers =
+            &d["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]["properties"]["finalizers"];
         assert_eq!(finalizers["x-kubernetes-list-type"], "set");
-        assert_eq!(d["io.k8s.api.core.v1.LocalObjectReference"]["x-kubernetes-map-type"], "atomic");
+        assert_eq!(
+            d["io.k8s.api.core.v1.LocalObjectReference"]["x-kubernetes-map-type"],
+            "atomic"
+        );
     }
 
     #[test]
@@ -318,9 +364,15 @@ mod tests {
         assert_eq!(v2[INT_OR_STRING]["x-kubernetes-int-or-string"], true);
         assert_eq!(v2[QUANTITY]["type"], "string");
         let time = &v2["io.k8s.apimachinery.pkg.apis.meta.v1.Time"];
-        assert_eq!((time["type"].as_str(), time["format"].as_str()), (Some("string"), Some("date-time")));
+        assert_eq!(
+            (time["type"].as_str(), time["format"].as_str()),
+            (Some("string"), Some("date-time"))
+        );
         let v3 = definitions_v3();
-        assert_eq!(v3[QUANTITY]["oneOf"], json!([{"type": "string"}, {"type": "number"}]));
+        assert_eq!(
+            v3[QUANTITY]["oneOf"],
+            json!([{"type": "string"}, {"type": "number"}])
+        );
         assert!(v3[INT_OR_STRING].get("type").is_none());
         let strategy = &v3["io.k8s.api.apps.v1.DeploymentSpec"]["properties"]["strategy"];
         assert_eq!(

@@ -98,10 +98,6 @@ builtin_kinds! {
 pub const DELETE_OPTIONS: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions";
 /// See [`DELETE_OPTIONS`].
 pub const WATCH_EVENT: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent";
-/// The body of every PATCH operation.
-pub const PATCH: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.Patch";
-/// The response of delete-collection and of some deletes.
-pub const STATUS: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.Status";
 /// The type of every list's `metadata`.
 pub const LIST_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta";
 

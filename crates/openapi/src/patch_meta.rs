@@ -89,6 +89,7 @@ const BY_IP: Ext = Ext::MergeMap("ip", &["ip"]);
 const RETAIN_BY_NAME: Ext = Ext::MergeRetainMap("name", &["name"]);
 
 /// Field-level declarations: (definition, property, extensions).
+#[rustfmt::skip]
 pub static FIELDS: &[(&str, &str, Ext)] = &[
     // admissionregistration.k8s.io/v1
     ("io.k8s.api.admissionregistration.v1.MutatingWebhook", "admissionReviewVersions", A),
@@ -234,11 +235,7 @@ pub static FIELDS: &[(&str, &str, Ext)] = &[
     ("io.k8s.api.core.v1.PodSpec", "resourceClaims", RETAIN_BY_NAME),
     ("io.k8s.api.core.v1.PodSpec", "schedulingGates", BY_NAME),
     ("io.k8s.api.core.v1.PodSpec", "tolerations", A),
-    (
-        "io.k8s.api.core.v1.PodSpec",
-        "topologySpreadConstraints",
-        Ext::MergeMap("topologyKey", &["topologyKey", "whenUnsatisfiable"]),
-    ),
+    ("io.k8s.api.core.v1.PodSpec", "topologySpreadConstraints", Ext::MergeMap("topologyKey", &["topologyKey", "whenUnsatisfiable"])),
     ("io.k8s.api.core.v1.PodSpec", "volumes", RETAIN_BY_NAME),
     ("io.k8s.api.core.v1.PodStatus", "conditions", BY_TYPE),
     ("io.k8s.api.core.v1.PodStatus", "containerStatuses", A),
@@ -312,17 +309,9 @@ pub static FIELDS: &[(&str, &str, Ext)] = &[
     ("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionNames", "categories", A),
     ("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionNames", "shortNames", A),
     ("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec", "versions", A),
-    (
-        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus",
-        "conditions",
-        Ext::Map(&["type"]),
-    ),
+    ("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus", "conditions", Ext::Map(&["type"])),
     ("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus", "storedVersions", A),
-    (
-        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion",
-        "additionalPrinterColumns",
-        A,
-    ),
+    ("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion", "additionalPrinterColumns", A),
     ("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion", "selectableFields", A),
     ("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps", "allOf", A),
     ("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps", "anyOf", A),
@@ -330,11 +319,7 @@ pub static FIELDS: &[(&str, &str, Ext)] = &[
     ("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps", "oneOf", A),
     ("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps", "required", A),
     ("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps", "x-kubernetes-list-map-keys", A),
-    (
-        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps",
-        "x-kubernetes-validations",
-        Ext::MergeMap("rule", &["rule"]),
-    ),
+    ("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps", "x-kubernetes-validations", Ext::MergeMap("rule", &["rule"])),
     ("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookConversion", "conversionReviewVersions", A),
     // meta/v1
     ("io.k8s.apimachinery.pkg.apis.meta.v1.APIGroup", "serverAddressByClientCIDRs", A),
@@ -356,6 +341,7 @@ pub static FIELDS: &[(&str, &str, Ext)] = &[
 ];
 
 /// Type-level declarations: (definition, extensions), all `x-kubernetes-map-type`.
+#[rustfmt::skip]
 pub static TYPES: &[(&str, Ext)] = &[
     ("io.k8s.api.core.v1.ConfigMapKeySelector", MA),
     ("io.k8s.api.core.v1.EndpointAddress", MA),

@@ -7,8 +7,18 @@ pub enum PatchError {
     /// The patch body is not valid JSON or not the shape its patch type requires.
     #[error("invalid patch document: {0}")]
     InvalidDocument(String),
+    /// A JSON patch with more operations than kube-apiserver accepts (10,000).
+    #[error("The allowed maximum operations in a JSON patch is {max}, got {got}")]
+    TooManyOperations {
+        /// The limit.
+        max: usize,
+        /// The number of operations in the patch.
+        got: usize,
+    },
     /// A JSON patch `test` operation did not match.
-    #[error("the server rejected our request due to an error in our request: testing value {path} failed")]
+    #[error(
+        "the server rejected our request due to an error in our request: testing value {path} failed"
+    )]
     TestFailed {
         /// The JSON pointer the failed test named.
         path: String,
@@ -81,21 +91,23 @@ pub enum PatchError {
 }
 
 impl PatchError {
-    /// The HTTP status kube-apiserver answers with for this error (`interpretPatchError` and
-    /// `interpretStrategicMergePatchError`): malformed documents and directives are 400, a list of
-    /// lists 422, strategic merge patch on a type without patch metadata 415, and anything the Go
-    /// implementation returns unwrapped becomes a 500 internal error.
+    /// The HTTP status kube-apiserver answers with for this error (`applyJSPatch` and
+    /// `interpretStrategicMergePatchError`): malformed documents and directives are 400, too many
+    /// JSON patch operations 413, strategic merge patch on a type without patch metadata 415, a
+    /// JSON patch that does not apply or a list of lists 422, and anything the Go implementation
+    /// returns unwrapped becomes a 500 internal error.
     pub fn http_status(&self) -> u16 {
         match self {
             PatchError::InvalidDocument(_)
             | PatchError::NotAnObject(_)
-            | PatchError::TestFailed { .. }
-            | PatchError::JsonPatchFailed(_)
             | PatchError::BadPrimitiveList
             | PatchError::BadRetainKeys
             | PatchError::BadSetElementOrder => 400,
+            PatchError::TooManyOperations { .. } => 413,
             PatchError::UnsupportedType(_) => 415,
-            PatchError::ListOfLists => 422,
+            PatchError::TestFailed { .. }
+            | PatchError::JsonPatchFailed(_)
+            | PatchError::ListOfLists => 422,
             PatchError::BadPatchType { .. }
             | PatchError::MergeDirectiveInList
             | PatchError::NoMergeKey { .. }

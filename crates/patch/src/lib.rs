@@ -1,4 +1,5 @@
 //! JSON patch (RFC 6902), JSON merge patch (RFC 7386) and Kubernetes strategic merge patch engines.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod error;
 mod json;

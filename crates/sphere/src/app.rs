@@ -1,16 +1,8 @@
-//! The one seam between the process shell and what it serves: `App::start` builds the
-//! router that the HTTPS server hands every request to, and `App::shutdown` stops it.
-//!
-//! Until the kernel crate is wired in, a small stand-in router answers the health
-//! endpoints and `SelfSubjectReview` (what `kubectl auth whoami` calls) and returns
-//! 401 for anything else without an identity.
+//! The one seam between the process shell and what it serves: `App::start` starts the
+//! kernel (and, as they land, the platform and console) and builds the router the
+//! HTTPS server hands every request to; `App::shutdown` stops it.
 
-use apimachinery::{StatusError, UserInfo};
 use axum::Router;
-use axum::extract::Request;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use std::path::PathBuf;
 
 /// Which product the process runs.
@@ -25,8 +17,14 @@ pub enum Mode {
 /// What the served application needs to start.
 #[derive(Debug, Clone)]
 pub struct AppConfig {
+    /// The locked data dir; the kernel keeps its database here.
     pub data_dir: PathBuf,
     pub mode: Mode,
+    /// PEM of the cluster CA, for what publishes it (the `kube-root-ca.crt`
+    /// ConfigMaps, in-cluster kubeconfigs).
+    pub ca_cert_pem: String,
+    /// The URL clients reach the server at, e.g. `https://127.0.0.1:6443`.
+    pub server_url: String,
 }
 
 /// Why the application could not start.
@@ -38,83 +36,35 @@ pub enum Error {
 }
 
 /// The running application behind the HTTPS server.
-#[derive(Debug)]
 pub struct App {
-    router: Router,
+    kernel: kernel::Kernel,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").finish_non_exhaustive()
+    }
 }
 
 impl App {
     /// Starts what `cfg.mode` serves.
     pub async fn start(cfg: AppConfig) -> Result<App, Error> {
         tracing::debug!(data_dir = %cfg.data_dir.display(), mode = ?cfg.mode, "starting app");
-        Ok(App {
-            router: stand_in_router(),
-        })
+        let mut kc = kernel::KernelConfig::new(&cfg.data_dir);
+        kc.advertise_address = cfg.server_url.trim_start_matches("https://").to_string();
+        kc.ca_cert_pem = Some(cfg.ca_cert_pem.clone());
+        let kernel = kernel::Kernel::start(kc).await.map_err(|e| Error::Start(Box::new(e)))?;
+        Ok(App { kernel })
     }
 
     /// The router every HTTPS request goes to; `UserInfo` is in the request's
     /// extensions when the client presented a certificate signed by our CA.
     pub fn router(&self) -> Router {
-        self.router.clone()
+        self.kernel.router()
     }
 
     /// Stops the application after the server has stopped taking requests.
-    pub async fn shutdown(self) {}
-}
-
-fn stand_in_router() -> Router {
-    Router::new()
-        .route("/healthz", get(ok))
-        .route("/livez", get(ok))
-        .route("/readyz", get(ok))
-        .route(
-            "/apis/authentication.k8s.io/v1/selfsubjectreviews",
-            post(self_subject_review),
-        )
-        .fallback(fallback)
-}
-
-async fn ok() -> &'static str {
-    "ok"
-}
-
-fn status_response(status: &StatusError) -> Response {
-    let code = StatusCode::from_u16(status.code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (
-        code,
-        [(header::CONTENT_TYPE, "application/json")],
-        status.to_json(),
-    )
-        .into_response()
-}
-
-async fn self_subject_review(req: Request) -> Response {
-    let Some(user) = req.extensions().get::<UserInfo>() else {
-        return status_response(&StatusError::unauthorized());
-    };
-    let body = serde_json::json!({
-        "kind": "SelfSubjectReview",
-        "apiVersion": "authentication.k8s.io/v1",
-        "metadata": {"creationTimestamp": null},
-        "status": {"userInfo": {"username": user.name, "groups": user.groups}},
-    });
-    (
-        StatusCode::CREATED,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
-}
-
-async fn fallback(req: Request) -> Response {
-    if req.extensions().get::<UserInfo>().is_none() {
-        return status_response(&StatusError::unauthorized());
+    pub async fn shutdown(self) {
+        self.kernel.shutdown().await;
     }
-    // kube-apiserver's answer for a path no handler serves.
-    (
-        StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        "404 page not found\n",
-    )
-        .into_response()
 }

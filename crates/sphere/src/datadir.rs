@@ -14,9 +14,7 @@ pub const LOCK_FILE: &str = "sphere.lock";
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The directory (or a parent) could not be created.
-    #[error(
-        "cannot create data dir {dir}: {source}; choose a writable directory with --data-dir"
-    )]
+    #[error("cannot create data dir {dir}: {source}; choose a writable directory with --data-dir")]
     Create {
         dir: PathBuf,
         #[source]
@@ -156,6 +154,7 @@ fn write_pid(file: &mut File, pid: u32) -> io::Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;

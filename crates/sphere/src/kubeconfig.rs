@@ -89,6 +89,7 @@ pub fn server_url(addr: SocketAddr) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::Value;
@@ -110,7 +111,10 @@ mod tests {
         let doc: Value = serde_saphyr::from_str(&text).unwrap();
         assert_eq!(doc["current-context"], "ferrosphere");
         assert_eq!(doc["clusters"][0]["name"], "ferrosphere");
-        assert_eq!(doc["clusters"][0]["cluster"]["server"], "https://[::1]:6443");
+        assert_eq!(
+            doc["clusters"][0]["cluster"]["server"],
+            "https://[::1]:6443"
+        );
         assert_eq!(
             doc["clusters"][0]["cluster"]["certificate-authority-data"],
             STANDARD.encode("CA")

@@ -50,6 +50,7 @@ fn path_is_long_running(path: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

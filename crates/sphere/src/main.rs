@@ -7,6 +7,7 @@ use sphere::app::Mode;
 use sphere::cli::{Cli, Command, ServeArgs};
 use sphere::run::{RunOptions, run};
 use sphere::server::ServerOptions;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 use tracing_subscriber::EnvFilter;
@@ -27,8 +28,10 @@ fn main() -> ExitCode {
 fn real_main(cli: Cli, started: Instant) -> anyhow::Result<()> {
     match cli.command {
         Command::Version => {
-            print!("{}", sphere::version::render());
-            Ok(())
+            // A closed stdout is not worth a panic; the exit code still says so.
+            std::io::stdout()
+                .write_all(sphere::version::render().as_bytes())
+                .context("cannot write to stdout")
         }
         Command::Up(args) => serve(args, Mode::Up, cli.log_level.as_deref(), started),
         Command::Kernel(args) => serve(args, Mode::Kernel, cli.log_level.as_deref(), started),
@@ -75,6 +78,7 @@ fn init_logging(log_level: Option<&str>) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     Ok(())
 }

@@ -2,13 +2,17 @@
 //! certificates, generated with rcgen on the `ring` backend and checked with rustls'
 //! own verifiers, so "usable" means exactly what a TLS peer will accept.
 
+mod subject;
+
 use crate::fsutil::write_atomic;
+use base64::Engine;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, PublicKeyData,
 };
 use rustls::RootCertStore;
 use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::ServerCertVerifier;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::WebPkiClientVerifier;
 use std::io;
@@ -65,7 +69,9 @@ pub enum Error {
         source: io::Error,
     },
     /// A PKI file could not be written.
-    #[error("cannot write {path}: {source}; make the data dir writable or choose another with --data-dir")]
+    #[error(
+        "cannot write {path}: {source}; make the data dir writable or choose another with --data-dir"
+    )]
     Write {
         path: PathBuf,
         #[source]
@@ -83,6 +89,9 @@ pub enum Error {
     /// A PEM block could not be decoded.
     #[error("invalid PEM in {what}: {reason}")]
     Pem { what: String, reason: String },
+    /// The subject with the user's groups could not be written.
+    #[error("cannot write the certificate subject: {0}")]
+    Subject(#[from] subject::Error),
     /// rustls could not build a verifier from the CA.
     #[error("cannot use the CA as a trust anchor: {0}")]
     TrustAnchor(String),
@@ -155,12 +164,11 @@ impl Ca {
     pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Ca> {
         let cert_der = first_cert_der(cert_pem, "CA certificate")?;
         let key = KeyPair::from_pem(key_pem)?;
-        let (_, parsed) = x509_parser::parse_x509_certificate(&cert_der).map_err(|e| {
-            Error::Pem {
+        let (_, parsed) =
+            x509_parser::parse_x509_certificate(&cert_der).map_err(|e| Error::Pem {
                 what: "CA certificate".into(),
                 reason: e.to_string(),
-            }
-        })?;
+            })?;
         if parsed.tbs_certificate.subject_pki.raw != key.subject_public_key_info().as_slice() {
             return Err(Error::InvalidCa {
                 path: PathBuf::from(CA_KEY),
@@ -168,12 +176,11 @@ impl Ca {
             });
         }
         let expected = ca_params().self_signed(&key)?;
-        let (_, expected) = x509_parser::parse_x509_certificate(expected.der()).map_err(|e| {
-            Error::InvalidCa {
+        let (_, expected) =
+            x509_parser::parse_x509_certificate(expected.der()).map_err(|e| Error::InvalidCa {
                 path: PathBuf::from(CA_CERT),
                 reason: e.to_string(),
-            }
-        })?;
+            })?;
         if parsed.subject().as_raw() != expected.subject().as_raw() {
             return Err(Error::InvalidCa {
                 path: PathBuf::from(CA_CERT),
@@ -218,15 +225,13 @@ impl Ca {
         Issuer::new(ca_params(), &self.key)
     }
 
-    fn sign(&self, mut params: CertificateParams, days: u32) -> Result<CertKey> {
+    /// Signs a fresh key's certificate: (certificate DER, the new key).
+    fn sign(&self, mut params: CertificateParams, days: u32) -> Result<(Vec<u8>, KeyPair)> {
         validity(&mut params, days);
         params.use_authority_key_identifier_extension = true;
         let key = KeyPair::generate()?;
         let cert = params.signed_by(&key, &self.issuer())?;
-        Ok(CertKey {
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-        })
+        Ok((cert.der().to_vec(), key))
     }
 }
 
@@ -235,15 +240,27 @@ impl Ca {
 pub fn issue_client_cert(ca: &Ca, user: &str, groups: &[&str], days: u32) -> Result<CertKey> {
     let mut params = CertificateParams::default();
     params.distinguished_name = rcgen::DistinguishedName::new();
-    for group in groups {
-        params
-            .distinguished_name
-            .push(DnType::OrganizationName, *group);
-    }
     params.distinguished_name.push(DnType::CommonName, user);
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    ca.sign(params, days)
+    let (cert, key) = ca.sign(params, days)?;
+    let der = subject::replace_subject(&cert, &subject::encode_subject(user, groups), &ca.key)?;
+    Ok(CertKey {
+        cert_pem: pem_certificate(&der),
+        key_pem: key.serialize_pem(),
+    })
+}
+
+/// PEM armour for a DER certificate, 64 columns as RFC 7468 asks.
+fn pem_certificate(der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
 }
 
 /// Issues a serving certificate whose SANs are `hosts` (IPs become IP SANs).
@@ -258,7 +275,11 @@ pub fn issue_serving_cert(ca: &Ca, hosts: &[String], days: u32) -> Result<CertKe
         KeyUsagePurpose::KeyEncipherment,
     ];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    ca.sign(params, days)
+    let (cert, key) = ca.sign(params, days)?;
+    Ok(CertKey {
+        cert_pem: pem_certificate(&cert),
+        key_pem: key.serialize_pem(),
+    })
 }
 
 /// The names a serving certificate for `listen` must cover: the fixed list plus the
@@ -462,4 +483,5 @@ fn admin_usable(ca: &Ca, pair: &CertKey) -> Result<bool> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;

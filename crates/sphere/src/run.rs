@@ -8,7 +8,7 @@ use crate::pki;
 use crate::server::{self, ServerOptions};
 use crate::tls;
 use std::future::Future;
-use std::io;
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -44,7 +44,9 @@ pub enum Error {
     #[error(transparent)]
     Tls(#[from] tls::Error),
     /// The admin kubeconfig could not be written.
-    #[error("cannot write {path}: {source}; make the data dir writable or choose another with --data-dir")]
+    #[error(
+        "cannot write {path}: {source}; make the data dir writable or choose another with --data-dir"
+    )]
     Kubeconfig {
         path: PathBuf,
         #[source]
@@ -107,6 +109,8 @@ pub async fn run_until(
     let app = App::start(AppConfig {
         data_dir: data_dir.path().to_owned(),
         mode: opts.mode,
+        ca_cert_pem: pki.ca.cert_pem().to_owned(),
+        server_url: server_url.clone(),
     })
     .await?;
 
@@ -114,15 +118,17 @@ pub async fn run_until(
         Mode::Up => "ferrosphere",
         Mode::Kernel => "ferrosphere kernel",
     };
-    println!(
-        "{what} listening on {server_url} (ready in {} ms)",
-        started.elapsed().as_millis()
-    );
-    println!("admin kubeconfig: {}", kubeconfig_path.display());
-    println!(
-        "try: kubectl --kubeconfig {} get namespaces",
-        kubeconfig_path.display()
-    );
+    announce(&[
+        format!(
+            "{what} listening on {server_url} (ready in {} ms)",
+            started.elapsed().as_millis()
+        ),
+        format!("admin kubeconfig: {}", kubeconfig_path.display()),
+        format!(
+            "try: kubectl --kubeconfig {} get namespaces",
+            kubeconfig_path.display()
+        ),
+    ]);
 
     let report = server::serve(listener, tls, app.router(), shutdown, opts.server).await;
     tracing::info!(
@@ -133,6 +139,16 @@ pub async fn run_until(
     app.shutdown().await;
     drop(data_dir);
     Ok(())
+}
+
+/// Prints the start-up lines on stdout. A closed stdout (`sphere up | head -1`) must
+/// not stop the server, so write errors are ignored where `println!` would panic.
+fn announce(lines: &[String]) {
+    let mut out = io::stdout().lock();
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = out.flush();
 }
 
 /// SIGINT and SIGTERM, either of which starts the shutdown.

@@ -32,6 +32,9 @@ pub const MAX_HEADER_BYTES: usize = 1 << 20;
 /// kube-apiserver's default `--http2-max-streams-per-connection`.
 pub const HTTP2_MAX_STREAMS: u32 = 1000;
 
+/// How long shutdown lets finished connections flush before cutting the rest.
+const FLUSH_WINDOW: Duration = Duration::from_millis(250);
+
 /// Tunables of the server; the defaults are what `sphere` runs with.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -123,6 +126,20 @@ pub async fn serve(
             joined = conns.join_next() => if joined.is_none() { break false },
         }
     };
+    if !grace_expired {
+        // The last ordinary response may still sit in a connection's write buffer when
+        // its body is dropped; give connections a moment to flush and close on their
+        // own. Only long-running ones are still open after that.
+        let flush = tokio::time::sleep(FLUSH_WINDOW);
+        let mut flush = pin!(flush);
+        loop {
+            tokio::select! {
+                () = &mut deadline => break,
+                () = &mut flush => break,
+                joined = conns.join_next() => if joined.is_none() { break },
+            }
+        }
+    }
     let cut_connections = conns.len();
     conns.shutdown().await;
     ShutdownReport {
@@ -164,19 +181,18 @@ impl Connection {
     async fn run(self, tcp: TcpStream, peer: SocketAddr) {
         // Nagle would delay the small frames of watch events.
         let _ = tcp.set_nodelay(true);
-        let stream = match tokio::time::timeout(self.handshake_timeout, self.acceptor.accept(tcp))
-            .await
-        {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(err)) => {
-                tracing::debug!(%peer, %err, "TLS handshake failed");
-                return;
-            }
-            Err(_) => {
-                tracing::debug!(%peer, "TLS handshake timed out");
-                return;
-            }
-        };
+        let stream =
+            match tokio::time::timeout(self.handshake_timeout, self.acceptor.accept(tcp)).await {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(err)) => {
+                    tracing::debug!(%peer, %err, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "TLS handshake timed out");
+                    return;
+                }
+            };
         let identity = self
             .tls
             .authenticator
@@ -297,6 +313,7 @@ impl Body for TrackedBody {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -52,8 +52,10 @@ pub fn server_tls(pki: &Pki) -> Result<TlsSetup, Error> {
         Arc::clone(&provider),
     )
     .build()?;
-    let chain: Vec<CertificateDer<'static>> =
-        vec![pki::first_cert_der(&pki.serving.cert_pem, pki::SERVING_CERT)?];
+    let chain: Vec<CertificateDer<'static>> = vec![pki::first_cert_der(
+        &pki.serving.cert_pem,
+        pki::SERVING_CERT,
+    )?];
     let key = PrivateKeyDer::from_pem_slice(pki.serving.key_pem.as_bytes())
         .map_err(|e| Error::Key(format!("{e:?}")))?;
     let mut config = rustls::ServerConfig::builder_with_provider(provider)

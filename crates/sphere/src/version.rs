@@ -17,6 +17,7 @@ pub fn render() -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     #[test]
     fn names_the_kubernetes_version() {

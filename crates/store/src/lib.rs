@@ -12,6 +12,7 @@ mod types;
 mod writer;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;
 
 use std::fs::{File, OpenOptions, TryLockError};

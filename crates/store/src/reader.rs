@@ -185,6 +185,7 @@ fn range_sql(exclusive: bool, bounded: bool) -> &'static str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

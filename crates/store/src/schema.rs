@@ -34,6 +34,9 @@ INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', 0), ('compacted', 0
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Bytes the WAL file is truncated to after a checkpoint.
+const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
+
 /// Opens (creating if needed) the writer's connection: WAL, the requested sync level, schema, integrity check.
 pub(crate) fn open_writer(path: &Path, fsync: bool) -> Result<Connection, Error> {
     let conn = Connection::open_with_flags(
@@ -61,6 +64,9 @@ pub(crate) fn open_writer(path: &Path, fsync: bool) -> Result<Connection, Error>
     }
     let sync = if fsync { "FULL" } else { "NORMAL" };
     conn.pragma_update(None, "synchronous", sync)
+        .map_err(|e| open_error(path, e))?;
+    // After a large compaction the WAL grows; without a limit it would keep that size after checkpoints.
+    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)
         .map_err(|e| open_error(path, e))?;
     conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;"))
         .map_err(|e| open_error(path, e))?;

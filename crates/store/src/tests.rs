@@ -542,3 +542,32 @@ fn a_read_only_data_dir_gives_a_clear_open_error() {
     let message = open_error(&data.join("kernel.db"));
     assert!(message.contains("cannot be written"), "{message}");
 }
+
+#[tokio::test]
+async fn close_commits_the_writes_queued_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kernel.db");
+    let (store, _, _) = open(&path);
+    // join! polls in order, so both writes are queued before the close request.
+    let (a, b, ()) = tokio::join!(
+        put(&store, "/a", Precondition::None, "a"),
+        put(&store, "/b", Precondition::None, "b"),
+        store.close()
+    );
+    assert_eq!(a.unwrap().revision, 1);
+    assert_eq!(b.unwrap().revision, 2);
+    assert!(matches!(store.compact(1).await, Err(Error::Closed)));
+    let (_, snapshot, _) = open(&path);
+    assert_eq!(keys(&snapshot.items), ["/a", "/b"]);
+}
+
+#[test]
+fn handles_can_be_shared_across_threads() {
+    fn shared<T: Send + Sync + Clone>() {}
+    shared::<Store>();
+    fn sendable<T: Send>(_: &T) {}
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _, _) = open(&dir.path().join("kernel.db"));
+    sendable(&store.write(Write::delete("/a", Precondition::None)));
+    sendable(&store.compact(0));
+}

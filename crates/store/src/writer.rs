@@ -5,6 +5,7 @@ use std::fs::File;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rusqlite::{Connection, params};
@@ -46,6 +47,27 @@ impl Shared {
     }
 }
 
+/// How long the writer waits for the writers it just acknowledged to queue their next write.
+const GATHER_WINDOW: Duration = Duration::from_micros(500);
+
+/// Tops `queue` up towards `expected` requests, for at most [`GATHER_WINDOW`].
+///
+/// Writers acknowledged by one commit mostly come straight back, but a few microseconds apart; without this
+/// wait the next group holds only the first of them and the rest wait a whole fsync, so groups alternate
+/// between tiny and large. With one writer `expected` is 1 and nothing waits.
+fn gather(rx: &mut mpsc::UnboundedReceiver<Request>, queue: &mut Vec<Request>, expected: usize) {
+    let deadline = Instant::now() + GATHER_WINDOW;
+    while queue.len() < expected {
+        match rx.try_recv() {
+            Ok(request) => queue.push(request),
+            Err(mpsc::error::TryRecvError::Empty) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+            Err(_) => break,
+        }
+    }
+}
+
 /// `(create_revision, mod_revision)` of a live key.
 type Current = Option<(Revision, Revision)>;
 
@@ -69,8 +91,11 @@ impl Writer {
     pub(crate) fn run(mut self, mut rx: mpsc::UnboundedReceiver<Request>) {
         let mut queue = Vec::with_capacity(self.max_batch);
         let mut group = Vec::with_capacity(self.max_batch);
+        let mut last_group = 0;
         // Returns 0 only once every sender is gone or the channel was closed and drained.
         while rx.blocking_recv_many(&mut queue, self.max_batch) > 0 {
+            gather(&mut rx, &mut queue, last_group.min(self.max_batch));
+            last_group = queue.len();
             for request in queue.drain(..) {
                 match request {
                     Request::Write(write, waiter) => group.push((write, waiter)),
@@ -199,7 +224,7 @@ impl Writer {
         if rev <= self.compacted {
             return Ok(());
         }
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let removed = match self.compact_rows(rev) {
             Ok(removed) => removed,
             Err(e) => {

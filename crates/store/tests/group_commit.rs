@@ -1,5 +1,7 @@
 //! Group commit: concurrent writers share transactions (and fsyncs) instead of paying one each.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on any error
+
 use std::sync::Arc;
 
 use store::{NullSink, Options, Precondition, Store, Write};

@@ -33,6 +33,9 @@ pub(crate) fn supported(format: &str) -> Option<String> {
         "date",
         "duration",
         "datetime",
+        // Recognized from Kubernetes 1.34 on.
+        "k8sshortname",
+        "k8slongname",
     ];
     SUPPORTED
         .contains(&normalized.as_str())
@@ -70,6 +73,9 @@ static RGBCOLOR: LazyLock<Regex> = LazyLock::new(|| {
     let c = r"\s*(0|[1-9]\d?|1\d\d?|2[0-4]\d|25[0-5])\s*";
     rx(&format!(r"^rgb\({c},{c},{c}\)$"))
 });
+static DNS_LABEL: LazyLock<Regex> = LazyLock::new(|| rx(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"));
+static DNS_SUBDOMAIN: LazyLock<Regex> =
+    LazyLock::new(|| rx(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"));
 static SSN: LazyLock<Regex> = LazyLock::new(|| rx(r"^\d{3}[- ]?\d{2}[- ]?\d{4}$"));
 static EMAIL_ADDR: LazyLock<Regex> = LazyLock::new(|| {
     rx(
@@ -104,6 +110,8 @@ pub(crate) fn validates(format: &str, s: &str) -> bool {
         "date" => is_date(s),
         "duration" => is_duration(s),
         "datetime" => is_date_time(s),
+        "k8sshortname" => s.len() <= 63 && DNS_LABEL.is_match(s),
+        "k8slongname" => s.len() <= 253 && DNS_SUBDOMAIN.is_match(s),
         _ => true,
     }
 }
@@ -443,6 +451,13 @@ mod tests {
             ("creditcard", "4111 1111 1111 1111", true),
             ("creditcard", "4111 1111 1111 1112", false),
             ("password", "anything", true),
+            ("k8sshortname", "a--1--2--b", true),
+            ("k8sshortname", "a-", false),
+            ("k8sshortname", "a.b", false),
+            ("k8sshortname", &"a".repeat(64), false),
+            ("k8slongname", "a.b.c", true),
+            ("k8slongname", "a..b", false),
+            ("k8slongname", "ABC", false),
         ];
         for (format, s, want) in cases {
             assert_eq!(validates(format, s), *want, "{format} {s:?}");

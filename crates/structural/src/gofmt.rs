@@ -60,9 +60,22 @@ pub(crate) fn go_quote(s: &str) -> String {
     out
 }
 
-/// Whether a float holds an integer that JSON can carry exactly (go-openapi's `IsFloat64AJSONInteger`).
+/// go-openapi's `swag.IsFloat64AJSONInteger`: an integer within ±(2^53-1), allowing a relative
+/// error of 1e-9 above the truncated value (so `10 * 0.7` counts as 7).
 pub(crate) fn is_json_integer(f: f64) -> bool {
-    f.is_finite() && f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0
+    const MAX: f64 = 9_007_199_254_740_991.0;
+    if !f.is_finite() || !(-MAX..=MAX).contains(&f) {
+        return false;
+    }
+    let g = f.trunc();
+    if f == g {
+        return true;
+    }
+    let diff = (f - g).abs();
+    if g == 0.0 {
+        return diff < 1e-9 * f64::MIN_POSITIVE;
+    }
+    diff / (f.abs() + g.abs()) < 1e-9
 }
 
 /// Number equality across integer and float representations, and structural equality otherwise.

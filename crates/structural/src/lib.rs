@@ -4,11 +4,14 @@
 // errors are `apimachinery::field::FieldError`s carrying kube-apiserver's paths and messages.
 
 mod default;
+mod embedded;
 mod format;
 mod gofmt;
 mod jsonpath;
 mod listtype;
 mod node;
+mod number;
+mod objectmeta;
 mod printer;
 mod prune;
 mod structural;
@@ -99,26 +102,50 @@ impl Schema {
         }
     }
 
-    /// Validates a custom object that is already pruned and defaulted: the schema's value
-    /// validations, then list-set and list-map uniqueness, with kube-apiserver's messages
+    /// Validates a custom object that is already pruned and defaulted, as on create: the
+    /// schema's value validations, `apiVersion`/`kind` of embedded resources, then list-set and
+    /// list-map uniqueness, in kube-apiserver's order and with its messages
     /// (`spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"`).
-    /// `metadata`, `apiVersion` and `kind` are the kernel's to check.
+    /// `metadata`, `apiVersion` and `kind` of the object itself are the kernel's to check.
     pub fn validate(&self, obj: &Value) -> ErrorList {
+        self.validate_with(obj, None)
+    }
+
+    /// Validates an update of `old` to `obj` with kube-apiserver's ratcheting: schema errors on
+    /// values unchanged from `old` (correlated by field name, by map keys in list-type maps, by
+    /// index in lists without a list type) are dropped, and list uniqueness is only enforced when
+    /// `old` satisfied it.
+    pub fn validate_update(&self, obj: &Value, old: &Value) -> ErrorList {
+        self.validate_with(obj, Some(old))
+    }
+
+    fn validate_with(&self, obj: &Value, old: Option<&Value>) -> ErrorList {
         let mut out = Vec::new();
-        validate::Validator { prefix: None }.validate(&self.root, obj, "", &mut out);
-        if let Value::Object(m) = obj {
-            listtype::validate_object(&Path::root(), &self.root, m, &mut out);
+        validate::Validator { prefix: None }.validate(&self.root, obj, old, "", &mut out);
+        embedded::validate(&Path::root(), obj, &self.root, &mut out);
+        let list_errors = |v: &Value| {
+            let mut errs = Vec::new();
+            if let Value::Object(m) = v {
+                listtype::validate_object(&Path::root(), &self.root, m, &mut errs);
+            }
+            errs
+        };
+        if old.is_none_or(|o| list_errors(o).is_empty()) {
+            out.extend(list_errors(obj));
         }
         ErrorList(out)
     }
 
     /// Removes fields the schema does not declare, keeping `apiVersion`, `kind` and `metadata`
     /// at the root and inside embedded resources, and everything under
-    /// `x-kubernetes-preserve-unknown-fields`. Returns the removed paths as kube-apiserver
-    /// writes them in `unknown field "spec.bogus"` warnings: `spec.bogus`, `spec.list[0].bogus`.
+    /// `x-kubernetes-preserve-unknown-fields`; then coerces embedded resources' `metadata` to
+    /// ObjectMeta (unknown and malformed fields dropped, `creationTimestamp: null` added). Returns
+    /// the removed unknown fields' paths as kube-apiserver writes them in `unknown field
+    /// "spec.bogus"` warnings: `spec.bogus`, `spec.list[0].bogus`, `spec.template.metadata.x`.
     pub fn prune(&self, obj: &mut Value) -> Vec<String> {
         let mut pruned = Vec::new();
         prune::prune(obj, Some(&self.root), true, "", &mut pruned);
+        objectmeta::coerce(obj, &self.root, "", &mut pruned);
         pruned
     }
 
@@ -128,6 +155,12 @@ impl Schema {
     pub fn apply_defaults(&self, obj: &mut Value) {
         default::prune_nulls(obj, &self.root);
         default::apply(obj, &self.root);
+    }
+
+    /// Whether the schema has `x-kubernetes-validations` (CEL) rules. They are accepted but not
+    /// evaluated by this crate, so the caller can warn that they are not enforced.
+    pub fn has_validation_rules(&self) -> bool {
+        self.root.has_validation_rules()
     }
 
     /// The merge semantics at a path of field names from the root. A segment under an array

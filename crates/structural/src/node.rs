@@ -90,6 +90,31 @@ impl Node {
             .map(|(_, n)| n)
     }
 
+    /// Whether this node or any below it carries `x-kubernetes-validations` rules.
+    pub(crate) fn has_validation_rules(&self) -> bool {
+        self.has_x_validations
+            || self
+                .items
+                .as_deref()
+                .is_some_and(Node::has_validation_rules)
+            || self.not.as_deref().is_some_and(Node::has_validation_rules)
+            || self
+                .properties
+                .iter()
+                .any(|(_, p)| p.has_validation_rules())
+            || self
+                .additional_properties
+                .as_ref()
+                .and_then(AdditionalProperties::schema)
+                .is_some_and(Node::has_validation_rules)
+            || self
+                .all_of
+                .iter()
+                .chain(&self.any_of)
+                .chain(&self.one_of)
+                .any(Node::has_validation_rules)
+    }
+
     /// Whether unknown fields under this node are kept.
     pub(crate) fn preserves_unknown(&self) -> bool {
         self.preserve_unknown_fields == Some(true)

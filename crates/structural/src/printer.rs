@@ -70,7 +70,7 @@ fn go_print(v: &Value, top: bool) -> String {
 }
 
 /// Parses an RFC 3339 timestamp (`metav1.Time`'s format) into Unix seconds.
-fn parse_rfc3339(s: &str) -> Option<i64> {
+pub(crate) fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
         return None;

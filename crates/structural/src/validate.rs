@@ -4,7 +4,7 @@
 // `kubeOpenAPIResultToFieldErrors` does, so they render byte for byte like kube-apiserver's.
 
 use crate::format;
-use crate::gofmt::{go_float, go_quote, is_json_integer};
+use crate::gofmt::{go_quote, is_json_integer};
 use crate::node::{AdditionalProperties, Node};
 use apimachinery::field::{FieldError, FieldErrorType, Path};
 use serde_json::Value;
@@ -16,7 +16,7 @@ pub(crate) struct Validator<'a> {
 }
 
 /// kube-openapi's `in` for every CRD validation.
-const IN: &str = "body";
+pub(crate) const IN: &str = "body";
 
 impl Validator<'_> {
     fn field(&self, name: &str) -> Path {
@@ -30,7 +30,7 @@ impl Validator<'_> {
     }
 
     /// Errors that are not `openapierrors.Validation` land on the root path with an empty value.
-    fn root_invalid(&self, msg: String) -> FieldError {
+    pub(crate) fn root_invalid(&self, msg: String) -> FieldError {
         let field = self.prefix.cloned().unwrap_or_else(|| Path::new("<nil>"));
         FieldError::invalid(field, "", msg)
     }
@@ -43,7 +43,7 @@ impl Validator<'_> {
         FieldError::type_invalid(self.field(name), got, msg)
     }
 
-    fn invalid(&self, name: &str, value: Value, msg: String) -> FieldError {
+    pub(crate) fn invalid(&self, name: &str, value: Value, msg: String) -> FieldError {
         FieldError::invalid(self.field(name), value, msg)
     }
 
@@ -57,15 +57,40 @@ impl Validator<'_> {
         }
     }
 
-    /// Validates `data` against `n` at the kube-openapi path `name`.
-    pub(crate) fn validate(&self, n: &Node, data: &Value, name: &str, out: &mut Vec<FieldError>) {
+    /// Validates `data` against `n` at the kube-openapi path `name`. With `old`, the value this
+    /// one replaces on an update, errors are ratcheted as kube-apiserver does: a value equal to
+    /// its correlated old value reports nothing.
+    pub(crate) fn validate(
+        &self,
+        n: &Node,
+        data: &Value,
+        old: Option<&Value>,
+        name: &str,
+        out: &mut Vec<FieldError>,
+    ) {
+        let mut found = Vec::new();
+        self.validate_node(n, data, old, name, &mut found);
+        if !found.is_empty() && old.is_some_and(|o| o == data) {
+            return;
+        }
+        out.extend(found);
+    }
+
+    fn validate_node(
+        &self,
+        n: &Node,
+        data: &Value,
+        old: Option<&Value>,
+        name: &str,
+        out: &mut Vec<FieldError>,
+    ) {
         if data.is_null() {
             self.check_type(n, data, name, out);
             self.check_enum(n, data, name, out);
             return;
         }
         self.check_type(n, data, name, out);
-        self.check_junctors(n, data, name, out);
+        self.check_junctors(n, data, old, name, out);
         if let Value::String(s) = data {
             self.check_string(n, s, name, out);
             self.check_format(n, s, name, out);
@@ -74,11 +99,11 @@ impl Validator<'_> {
             self.check_number(n, data, name, out);
         }
         if let Value::Array(items) = data {
-            self.check_array(n, items, name, out);
+            self.check_array(n, items, old, name, out);
         }
         self.check_enum(n, data, name, out);
         if let Value::Object(map) = data {
-            self.check_object(n, map, name, out);
+            self.check_object(n, map, old, name, out);
         }
     }
 
@@ -115,13 +140,20 @@ impl Validator<'_> {
         }
     }
 
-    fn check_junctors(&self, n: &Node, data: &Value, name: &str, out: &mut Vec<FieldError>) {
+    fn check_junctors(
+        &self,
+        n: &Node,
+        data: &Value,
+        old: Option<&Value>,
+        name: &str,
+        out: &mut Vec<FieldError>,
+    ) {
         if !n.any_of.is_empty() {
             let mut best: Option<Vec<FieldError>> = None;
             let mut ok = false;
             for s in &n.any_of {
                 let mut r = Vec::new();
-                self.validate(s, data, name, &mut r);
+                self.validate(s, data, old, name, &mut r);
                 if r.is_empty() {
                     ok = true;
                     best = None;
@@ -146,7 +178,7 @@ impl Validator<'_> {
             let mut valid = 0;
             for s in &n.one_of {
                 let mut r = Vec::new();
-                self.validate(s, data, name, &mut r);
+                self.validate(s, data, old, name, &mut r);
                 if r.is_empty() {
                     valid += 1;
                     best = None;
@@ -174,7 +206,7 @@ impl Validator<'_> {
             let mut all = Vec::new();
             for s in &n.all_of {
                 let before = all.len();
-                self.validate(s, data, name, &mut all);
+                self.validate(s, data, old, name, &mut all);
                 if all.len() == before {
                     valid += 1;
                 }
@@ -190,7 +222,7 @@ impl Validator<'_> {
         }
         if let Some(not) = &n.not {
             let mut r = Vec::new();
-            self.validate(not, data, name, &mut r);
+            self.validate(not, data, old, name, &mut r);
             if r.is_empty() {
                 out.push(self.root_invalid(format!(
                     "{} must not validate the schema (not)",
@@ -246,74 +278,18 @@ impl Validator<'_> {
         }
     }
 
-    fn check_number(&self, n: &Node, data: &Value, name: &str, out: &mut Vec<FieldError>) {
-        let Some(f) = data.as_f64() else {
-            return;
-        };
-        let int = data.as_i64();
-        if let Some(factor) = n.multiple_of {
-            if factor <= 0.0 {
-                let msg = format!(
-                    "factor MultipleOf declared for {name} must be positive: {}",
-                    go_float(factor)
-                );
-                out.push(self.invalid(name, Value::from(factor), msg));
-            } else {
-                let multiple = match int {
-                    Some(i) if is_json_integer(factor) && factor.abs() < 9.2e18 => {
-                        i % (factor as i64) == 0
-                    }
-                    _ => is_json_integer(f / factor),
-                };
-                if !multiple {
-                    let msg = format!(
-                        "{name} in {IN} should be a multiple of {}",
-                        go_float(factor)
-                    );
-                    out.push(self.invalid(name, data.clone(), msg));
-                }
-            }
-        }
-        if let Some(min) = n.minimum {
-            let below = compare(int, f, min);
-            let fails = if n.exclusive_minimum {
-                below != std::cmp::Ordering::Greater
-            } else {
-                below == std::cmp::Ordering::Less
-            };
-            if fails {
-                let op = if n.exclusive_minimum {
-                    "greater than"
-                } else {
-                    "greater than or equal to"
-                };
-                let msg = format!("{name} in {IN} should be {op} {}", go_float(min));
-                out.push(self.invalid(name, data.clone(), msg));
-            }
-        }
-        if let Some(max) = n.maximum {
-            let cmp = compare(int, f, max);
-            let fails = if n.exclusive_maximum {
-                cmp != std::cmp::Ordering::Less
-            } else {
-                cmp == std::cmp::Ordering::Greater
-            };
-            if fails {
-                let op = if n.exclusive_maximum {
-                    "less than"
-                } else {
-                    "less than or equal to"
-                };
-                let msg = format!("{name} in {IN} should be {op} {}", go_float(max));
-                out.push(self.invalid(name, data.clone(), msg));
-            }
-        }
-    }
-
-    fn check_array(&self, n: &Node, items: &[Value], name: &str, out: &mut Vec<FieldError>) {
+    fn check_array(
+        &self,
+        n: &Node,
+        items: &[Value],
+        old: Option<&Value>,
+        name: &str,
+        out: &mut Vec<FieldError>,
+    ) {
         if let Some(item_schema) = &n.items {
             for (i, v) in items.iter().enumerate() {
-                self.validate(item_schema, v, &format!("{name}[{i}]"), out);
+                let old_item = correlate_item(n, v, i, old);
+                self.validate(item_schema, v, old_item, &format!("{name}[{i}]"), out);
             }
         }
         let size = items.len();
@@ -368,6 +344,7 @@ impl Validator<'_> {
         &self,
         n: &Node,
         map: &serde_json::Map<String, Value>,
+        old: Option<&Value>,
         name: &str,
         out: &mut Vec<FieldError>,
     ) {
@@ -395,7 +372,8 @@ impl Validator<'_> {
             Some(AdditionalProperties::Schema(s)) => {
                 for (k, v) in map {
                     if n.property(k).is_none() {
-                        self.validate(s, v, &format!("{name}.{k}"), out);
+                        let old_v = old.and_then(|o| o.get(k));
+                        self.validate(s, v, old_v, &format!("{name}.{k}"), out);
                     }
                 }
             }
@@ -408,7 +386,7 @@ impl Validator<'_> {
                 } else {
                     format!("{name}.{k}")
                 };
-                self.validate(s, v, &child, out);
+                self.validate(s, v, old.and_then(|o| o.get(k)), &child, out);
             }
         }
         for k in &n.required {
@@ -443,10 +421,19 @@ fn type_info(v: &Value) -> (&'static str, &'static str) {
     }
 }
 
-/// Compares a number with a bound, in integers when both are integral so large values stay exact.
-fn compare(int: Option<i64>, f: f64, bound: f64) -> std::cmp::Ordering {
-    match int {
-        Some(i) if is_json_integer(bound) => i.cmp(&(bound as i64)),
-        _ => f.partial_cmp(&bound).unwrap_or(std::cmp::Ordering::Equal),
+/// The old element an array element replaces, for ratcheting: by map keys in a list-type map,
+/// by index in a list without a list type, and none for sets and atomic lists.
+fn correlate_item<'a>(n: &Node, v: &Value, i: usize, old: Option<&'a Value>) -> Option<&'a Value> {
+    let old = old?.as_array()?;
+    match n.list_type.as_deref() {
+        Some("map") => {
+            let m = v.as_object()?;
+            old.iter().find(|o| {
+                o.as_object()
+                    .is_some_and(|om| n.list_map_keys.iter().all(|k| om.get(k) == m.get(k)))
+            })
+        }
+        Some(_) => None,
+        None => old.get(i),
     }
 }

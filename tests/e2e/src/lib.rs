@@ -1,8 +1,4 @@
-//! Black-box conformance harness: a cluster to test against, kubectl and raw HTTPS helpers.
-//!
-//! Every scenario talks to the cluster the way a user does (kubectl, HTTPS with the admin
-//! client certificate), so the same suite runs unchanged against `sphere up` and against
-//! any real Kubernetes cluster named by `E2E_KUBECONFIG`.
+//! Black-box conformance harness: the cluster under test (E2E_KUBECONFIG or our own `sphere up`), kubectl and raw HTTPS helpers.
 
 mod cluster;
 mod error;
@@ -22,7 +18,7 @@ pub use kubectl::{
     Background, Output, expect_err_contains, expect_ok, kubectl, kubectl_env, kubectl_in,
     kubectl_stdin, kubectl_with,
 };
-pub use namespace::{Namespace, unique_name};
+pub use namespace::{Namespace, configmap_manifest, create_namespace, unique_name};
 pub use raw::{RawClient, RawResponse, query_escape};
 pub use table::{Table, parse_table};
 pub use wait::wait_for;

@@ -3,6 +3,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use serde_json::json;
+
 use crate::kubectl::{Output, expect_ok, kubectl, kubectl_stdin};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -44,6 +46,31 @@ fn base36(mut n: u64) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Creates namespace `name` from a manifest. kubectl's imperative `create namespace` sends
+/// protobuf; the manifest path sends JSON, so every test does not hinge on protobuf
+/// decoding (which `tests/kubectl.rs` checks on its own).
+#[track_caller]
+pub fn create_namespace(name: &str) {
+    let manifest = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+    expect_ok(&kubectl_stdin(
+        &["create", "-f", "-"],
+        &manifest.to_string(),
+    ));
+}
+
+/// A ConfigMap manifest (JSON) with string data.
+pub fn configmap_manifest(name: &str, data: &[(&str, &str)]) -> String {
+    let data: serde_json::Map<String, serde_json::Value> = data
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+        .collect();
+    let mut cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}});
+    if !data.is_empty() {
+        cm["data"] = serde_json::Value::Object(data);
+    }
+    cm.to_string()
+}
+
 /// A namespace owned by one test.
 pub struct Namespace {
     name: String,
@@ -54,7 +81,7 @@ impl Namespace {
     #[track_caller]
     pub fn new(label: &str) -> Namespace {
         let name = unique_name(&format!("e2e-{label}"));
-        expect_ok(&kubectl(&["create", "namespace", &name]));
+        create_namespace(&name);
         Namespace { name }
     }
 
@@ -85,12 +112,21 @@ impl Namespace {
         out
     }
 
+    /// Creates ConfigMap `name` with `data` (from a manifest, so JSON on the wire), asserting success.
+    #[track_caller]
+    pub fn create_configmap(&self, name: &str, data: &[(&str, &str)]) -> Output {
+        self.create(&configmap_manifest(name, data))
+    }
+
     /// Makes sure the `default` ServiceAccount exists: pods need it for ServiceAccount
     /// admission, and without controllers nothing else creates it. On a real cluster the
     /// controller may win the race, which is why AlreadyExists is fine.
     #[track_caller]
     pub fn ensure_default_service_account(&self) {
-        let out = self.kubectl(&["create", "serviceaccount", "default"]);
+        let out = self.kubectl_stdin(
+            &["create", "-f", "-"],
+            r#"{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}}"#,
+        );
         assert!(
             out.success() || out.stderr.contains("AlreadyExists"),
             "creating the default ServiceAccount failed:\n{out}"

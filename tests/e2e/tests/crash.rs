@@ -1,5 +1,4 @@
-//! Durability: every write the server acknowledged survives `kill -9` and a restart on the
-//! same data dir, with the same resourceVersion and data.
+//! Durability: every acknowledged write survives `kill -9` and a restart on the same data dir, same resourceVersion and data.
 #![allow(clippy::unwrap_used)] // a failed unwrap in a test is a test failure, which is the point
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,8 +1,7 @@
-//! CustomResourceDefinitions end to end: establishment, discovery, pruning, defaulting,
-//! schema validation, printer columns, status and scale subresources, several versions,
-//! and deletion of the CRs with their CRD.
+//! CustomResourceDefinitions end to end: discovery, pruning, defaulting, validation, printer columns, subresources, versions, deletion.
 #![allow(clippy::unwrap_used)] // a failed unwrap in a test is a test failure, which is the point
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use e2e::{
@@ -54,17 +53,35 @@ fn assert_same(what: &str, expected: &Value, actual: &Value) {
     );
 }
 
-#[test]
-fn golden_widget_crd_round_trip() {
-    expect_ok(&kubectl(&[
-        "delete",
-        "crd",
-        GOLDEN_CRD,
-        "--ignore-not-found",
-        "--timeout=120s",
-    ]));
-    establish(&golden_crd_manifest(), GOLDEN_CRD);
+static GOLDEN_ESTABLISHED: OnceLock<()> = OnceLock::new();
 
+/// Creates the golden CRD once per test binary (deleting any copy a previous run left), so
+/// that the tests below can share it while running in parallel.
+fn golden_crd() {
+    GOLDEN_ESTABLISHED.get_or_init(|| {
+        expect_ok(&kubectl(&[
+            "delete",
+            "crd",
+            GOLDEN_CRD,
+            "--ignore-not-found",
+            "--timeout=120s",
+        ]));
+        establish(&golden_crd_manifest(), GOLDEN_CRD);
+    });
+}
+
+const W1: &str = "apiVersion: golden.example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {color: red, unknown: dropped}\n";
+
+fn widgets_path(ns: &Namespace) -> String {
+    format!(
+        "/apis/golden.example.com/v1/namespaces/{}/widgets",
+        ns.name()
+    )
+}
+
+#[test]
+fn golden_crd_is_established_as_recorded() {
+    golden_crd();
     let crd = kubectl(&["get", "crd", GOLDEN_CRD, "-o", "json"]).json();
     let golden = golden_json("objects/crd-after-established.json");
     assert_same(
@@ -72,7 +89,6 @@ fn golden_widget_crd_round_trip() {
         &normalize_object(&golden),
         &normalize_object(&crd),
     );
-
     let disco = e2e::parse_json(expect_ok(&kubectl(&[
         "get",
         "--raw",
@@ -83,10 +99,13 @@ fn golden_widget_crd_round_trip() {
         &golden_json("discovery/apis_golden.example.com_v1-crd.json"),
         &disco,
     );
+}
 
+#[test]
+fn custom_resource_is_pruned_defaulted_and_printed() {
+    golden_crd();
     let ns = Namespace::new("widgets");
-    let w1 = "apiVersion: golden.example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {color: red, unknown: dropped}\n";
-    let out = ns.kubectl_stdin(&["create", "-f", "-", "--validate=false", "-o", "json"], w1);
+    let out = ns.kubectl_stdin(&["create", "-f", "-", "--validate=false", "-o", "json"], W1);
     expect_ok(&out);
     assert_same(
         "the pruned and defaulted widget",
@@ -95,22 +114,17 @@ fn golden_widget_crd_round_trip() {
         )),
         &normalize_object(&out.json()),
     );
-
+    let out = ns.kubectl(&["get", "wdg", "w1", "-o", "name"]);
+    assert_eq!(expect_ok(&out).trim(), "widget.golden.example.com/w1");
     let t = parse_table(expect_ok(&ns.kubectl(&["get", "widgets"])));
     assert_eq!(t.columns, ["NAME", "COLOR"]);
     assert_eq!(t.rows, vec![vec!["w1", "red"]]);
-    let out = ns.kubectl(&["get", "wdg", "w1", "-o", "name"]);
-    assert_eq!(expect_ok(&out).trim(), "widget.golden.example.com/w1");
 
-    let raw = Cluster::shared().raw();
-    let list_path = format!(
-        "/apis/golden.example.com/v1/namespaces/{}/widgets",
-        ns.name()
-    );
-    let table = raw
+    let table = Cluster::shared()
+        .raw()
         .request_blocking(
             Method::GET,
-            &list_path,
+            &widgets_path(&ns),
             &[("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")],
             Vec::new(),
         )
@@ -124,13 +138,19 @@ fn golden_widget_crd_round_trip() {
         golden_table["columnDefinitions"]
     );
     assert_eq!(table["rows"][0]["cells"], golden_table["rows"][0]["cells"]);
+}
 
+#[test]
+fn custom_resource_schema_violations_are_refused() {
+    golden_crd();
+    let ns = Namespace::new("widgets-invalid");
     let w2 = json!({"apiVersion": "golden.example.com/v1", "kind": "Widget",
                     "metadata": {"name": "w2"}, "spec": {"color": "green"}});
-    let resp = raw
+    let resp = Cluster::shared()
+        .raw()
         .request_blocking(
             Method::POST,
-            &list_path,
+            &widgets_path(&ns),
             &[("Content-Type", "application/json")],
             w2.to_string().into_bytes(),
         )
@@ -147,12 +167,15 @@ fn golden_widget_crd_round_trip() {
         &out,
         r#"spec.color: Unsupported value: "green": supported values: "red", "blue""#,
     );
-    let out = ns.kubectl_stdin(
-        &["create", "-f", "-", "--validate=strict"],
-        &w1.replace("w1", "w3"),
-    );
+    let out = ns.kubectl_stdin(&["create", "-f", "-", "--validate=strict"], W1);
     expect_err_contains(&out, r#"unknown field "spec.unknown""#);
+}
 
+#[test]
+fn custom_resource_refuses_strategic_merge_patch() {
+    golden_crd();
+    let ns = Namespace::new("widgets-smp");
+    expect_ok(&ns.kubectl_stdin(&["create", "-f", "-", "--validate=false"], W1));
     let out = ns.kubectl(&[
         "patch",
         "widget",
@@ -164,10 +187,11 @@ fn golden_widget_crd_round_trip() {
     ]);
     let (_, golden_415) = golden_error("errors/415-smp-on-custom-resource.txt");
     expect_err_contains(&out, golden_415["message"].as_str().unwrap_or_default());
-    let resp = raw
+    let resp = Cluster::shared()
+        .raw()
         .request_blocking(
             Method::PATCH,
-            &format!("{list_path}/w1"),
+            &format!("{}/w1", widgets_path(&ns)),
             &[("Content-Type", "application/strategic-merge-patch+json")],
             br#"{"spec":{"color":"blue"}}"#.to_vec(),
         )
@@ -177,23 +201,6 @@ fn golden_widget_crd_round_trip() {
         &golden_415,
         &resp.json().unwrap_or_default(),
     );
-
-    // With the status subresource on, the status endpoint never changes spec.
-    let out = ns.kubectl(&[
-        "patch",
-        "widget",
-        "w1",
-        "--subresource=status",
-        "--type",
-        "merge",
-        "-p",
-        r#"{"spec":{"color":"blue"}}"#,
-    ]);
-    expect_ok(&out);
-    let status_view = ns
-        .kubectl(&["get", "widget", "w1", "--subresource=status", "-o", "json"])
-        .json();
-    assert_eq!(status_view["spec"]["color"], "red", "{status_view}");
     expect_ok(&ns.kubectl(&[
         "patch",
         "widget",
@@ -205,37 +212,76 @@ fn golden_widget_crd_round_trip() {
     ]));
     let w = ns.kubectl(&["get", "widget", "w1", "-o", "json"]).json();
     assert_eq!(w["spec"]["color"], "blue");
-    assert_eq!(w["metadata"]["generation"], 2);
+    assert_eq!(
+        w["metadata"]["generation"], 2,
+        "a spec change bumps generation"
+    );
+}
 
-    let out = kubectl(&["delete", "crd", GOLDEN_CRD, "--timeout=120s"]);
+#[test]
+fn custom_resource_status_endpoint_never_changes_spec() {
+    golden_crd();
+    let ns = Namespace::new("widgets-status");
+    expect_ok(&ns.kubectl_stdin(&["create", "-f", "-", "--validate=false"], W1));
+    let out = ns.kubectl(&[
+        "patch",
+        "widget",
+        "w1",
+        "--subresource=status",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"color":"blue"}}"#,
+    ]);
+    expect_ok(&out);
+    let view = ns
+        .kubectl(&["get", "widget", "w1", "--subresource=status", "-o", "json"])
+        .json();
+    assert_eq!(view["spec"]["color"], "red", "{view}");
+    assert_eq!(view["metadata"]["generation"], 1);
+}
+
+#[test]
+fn deleting_a_crd_deletes_its_custom_resources() {
+    let group = format!("{}.example.com", unique_name("e2e-del"));
+    let name = format!("widgets.{group}");
+    let manifest = golden_crd_manifest()
+        .replace("widgets.golden.example.com", &name)
+        .replace("\"golden.example.com\"", &format!("\"{group}\""));
+    establish(&manifest, &name);
+    let guard = CrdGuard(name.clone());
+    let ns = Namespace::new("widgets-del");
+    expect_ok(&ns.kubectl_stdin(
+        &["create", "-f", "-", "--validate=false"],
+        &W1.replace("golden.example.com", &group),
+    ));
+    let out = kubectl(&["delete", "crd", &name, "--timeout=120s"]);
     assert_eq!(
         expect_ok(&out).trim(),
-        format!("customresourcedefinition.apiextensions.k8s.io \"{GOLDEN_CRD}\" deleted")
+        format!("customresourcedefinition.apiextensions.k8s.io \"{name}\" deleted")
     );
-    let out = kubectl(&["get", "--raw", &list_path]);
-    expect_err_contains(&out, "NotFound");
+    let list_path = format!("/apis/{group}/v1/namespaces/{}/widgets", ns.name());
+    expect_err_contains(&kubectl(&["get", "--raw", &list_path]), "NotFound");
     // Recreating the CRD must not bring the old custom resources back.
-    establish(&golden_crd_manifest(), GOLDEN_CRD);
-    let out = ns.kubectl(&["get", "widgets", "-o", "name"]);
+    establish(&manifest, &name);
+    let out = ns.kubectl(&["get", &format!("widgets.{group}"), "-o", "name"]);
     assert!(expect_ok(&out).trim().is_empty(), "{out}");
-    expect_ok(&kubectl(&["delete", "crd", GOLDEN_CRD, "--timeout=120s"]));
+    drop(guard);
 }
 
 fn gadget_crd(group: &str) -> String {
-    let schema = |with_replicas: bool| {
-        let mut spec = json!({"type": "object", "properties": {
+    let schema = || {
+        let spec = json!({"type": "object", "properties": {
             "size": {"type": "integer", "default": 1},
-            "mode": {"type": "string"}}});
-        if with_replicas {
-            spec["properties"]["replicas"] = json!({"type": "integer"});
-        }
+            "mode": {"type": "string"},
+            "replicas": {"type": "integer"}}});
         json!({"openAPIV3Schema": {"type": "object", "properties": {
             "spec": spec,
             "status": {"type": "object", "properties": {
                 "phase": {"type": "string"}, "replicas": {"type": "integer"}}}}}})
     };
     let version = |name: &str, storage: bool| {
-        json!({"name": name, "served": true, "storage": storage, "schema": schema(true),
+        json!({"name": name, "served": true, "storage": storage, "schema": schema(),
                "subresources": {"status": {}, "scale": {
                    "specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas"}},
                "additionalPrinterColumns": [
@@ -255,7 +301,7 @@ fn crd_with_two_versions_status_scale_and_defaults() {
     let group = format!("{}.example.com", unique_name("e2e"));
     let crd = format!("gadgets.{group}");
     establish(&gadget_crd(&group), &crd);
-    let cleanup = scopeguard(crd.clone());
+    let cleanup = CrdGuard(crd.clone());
 
     let versions = kubectl(&["api-versions"]);
     let versions = expect_ok(&versions);
@@ -348,10 +394,6 @@ fn crd_with_two_versions_status_scale_and_defaults() {
 
 /// Deletes a CRD when dropped, so a failing test does not leave it behind.
 struct CrdGuard(String);
-
-fn scopeguard(name: String) -> CrdGuard {
-    CrdGuard(name)
-}
 
 impl Drop for CrdGuard {
     fn drop(&mut self) {

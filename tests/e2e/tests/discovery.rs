@@ -1,5 +1,4 @@
-//! Discovery as kubectl sees it: api-resources, api-versions, version, cluster-info, raw
-//! discovery documents, OpenAPI, explain and content negotiation.
+//! Discovery as kubectl sees it: api-resources, api-versions, version, cluster-info, raw documents, OpenAPI, explain, content negotiation.
 #![allow(clippy::unwrap_used)] // a failed unwrap in a test is a test failure, which is the point
 
 use std::collections::BTreeSet;

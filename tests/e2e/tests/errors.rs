@@ -1,5 +1,4 @@
-//! Refusals exactly as kube-apiserver words them, request limits, field validation,
-//! malformed input, and list paging.
+//! Refusals worded exactly as kube-apiserver words them, request limits, field validation, malformed input, list paging.
 #![allow(clippy::unwrap_used)] // a failed unwrap in a test is a test failure, which is the point
 
 use e2e::{
@@ -87,7 +86,10 @@ fn not_found_already_exists_and_conflict_bodies() {
     );
     assert_golden(&conflict, "errors/409-conflict-stale-rv.txt");
 
-    let out = ns.kubectl(&["create", "configmap", "minimal-configmap"]);
+    let out = ns.kubectl_stdin(
+        &["create", "-f", "-"],
+        &e2e::configmap_manifest("minimal-configmap", &[]),
+    );
     expect_err_contains(&out, "configmaps \"minimal-configmap\" already exists");
 }
 
@@ -128,38 +130,44 @@ fn invalid_deployment_lists_every_cause() {
     assert_golden(&resp, "errors/422-invalid-deployment.txt");
 }
 
+fn post_configmap(ns: &Namespace, query: &str, body: &[u8]) -> RawResponse {
+    raw(
+        Method::POST,
+        &format!("{}{query}", configmaps(ns)),
+        "application/json",
+        body.to_vec(),
+    )
+}
+
 #[test]
-fn bad_json_kind_mismatch_and_strict_fields() {
-    let ns = Namespace::new("err-decode");
-    let resp = raw(
-        Method::POST,
-        &configmaps(&ns),
-        "application/json",
-        br#"{"apiVersion":"v1","#.to_vec(),
-    );
+fn truncated_json_is_a_bad_request() {
+    let ns = Namespace::new("err-badjson");
+    let resp = post_configmap(&ns, "", br#"{"apiVersion":"v1","#);
     assert_golden(&resp, "errors/400-bad-json.txt");
+}
+
+#[test]
+fn kind_mismatch_is_a_bad_request() {
+    let ns = Namespace::new("err-kind");
     let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}});
-    let resp = raw(
-        Method::POST,
-        &configmaps(&ns),
-        "application/json",
-        secret.to_string().into_bytes(),
-    );
+    let resp = post_configmap(&ns, "", secret.to_string().as_bytes());
     assert_golden(&resp, "errors/400-kind-mismatch.txt");
+}
+
+#[test]
+fn strict_field_validation_refuses_unknown_fields() {
+    let ns = Namespace::new("err-strict");
     let bogus = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "strict"}, "bogus": 1});
-    let resp = raw(
-        Method::POST,
-        &format!("{}?fieldValidation=Strict", configmaps(&ns)),
-        "application/json",
-        bogus.to_string().into_bytes(),
-    );
+    let resp = post_configmap(&ns, "?fieldValidation=Strict", bogus.to_string().as_bytes());
     assert_golden(&resp, "errors/400-strict-unknown-field.txt");
-    let resp = raw(
-        Method::POST,
-        &format!("{}?fieldValidation=Warn", configmaps(&ns)),
-        "application/json",
-        bogus.to_string().into_bytes(),
-    );
+}
+
+#[test]
+fn warn_field_validation_creates_and_warns() {
+    let ns = Namespace::new("err-warn");
+    let bogus =
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "warn"}, "bogus": 1});
+    let resp = post_configmap(&ns, "?fieldValidation=Warn", bogus.to_string().as_bytes());
     assert_eq!(resp.status, 201, "{}", resp.text());
     assert_eq!(
         resp.header("warning"),
@@ -168,7 +176,7 @@ fn bad_json_kind_mismatch_and_strict_fields() {
 }
 
 #[test]
-fn method_and_media_type_refusals() {
+fn put_on_a_collection_is_method_not_allowed() {
     let ns = Namespace::new("err-method");
     let resp = raw(
         Method::PUT,
@@ -177,7 +185,12 @@ fn method_and_media_type_refusals() {
         b"{}".to_vec(),
     );
     assert_golden(&resp, "errors/405-method-not-allowed.txt");
-    expect_ok(&ns.kubectl(&["create", "configmap", "p"]));
+}
+
+#[test]
+fn unknown_patch_content_type_is_unsupported() {
+    let ns = Namespace::new("err-mediatype");
+    ns.create_configmap("p", &[]);
     let resp = raw(
         Method::PATCH,
         &format!("{}/p", configmaps(&ns)),
@@ -278,7 +291,7 @@ fn chunked_list_reads_every_page() {
     let ns = Namespace::new("paging");
     for i in 0..7 {
         let name = format!("page-{i}");
-        expect_ok(&ns.kubectl(&["create", "configmap", &name]));
+        expect_ok(&ns.create_configmap(&name, &[]));
         expect_ok(&ns.kubectl(&["label", "configmap", &name, "page=yes"]));
     }
     let out = ns.kubectl(&[
@@ -295,10 +308,13 @@ fn chunked_list_reads_every_page() {
     names.sort_unstable();
     let want: Vec<String> = (0..7).map(|i| format!("configmap/page-{i}")).collect();
     assert_eq!(names, want);
-    let requests: Vec<&str> = out
+    // Distinct URLs, since a client-go version may log a request and its response apart.
+    let requests: std::collections::BTreeSet<&str> = out
         .stderr
         .lines()
-        .filter(|l| l.contains("GET") && l.contains("limit=2"))
+        .filter_map(|l| l.find("https://").map(|i| &l[i..]))
+        .map(|u| u.split([' ', '"']).next().unwrap_or(u))
+        .filter(|u| u.contains("limit=2"))
         .collect();
     assert_eq!(requests.len(), 4, "7 items in pages of 2: {requests:#?}");
     assert_eq!(
@@ -312,7 +328,7 @@ fn chunked_list_reads_every_page() {
 fn raw_list_with_limit_returns_a_continue_token() {
     let ns = Namespace::new("continue");
     for name in ["c1", "c2", "c3"] {
-        expect_ok(&ns.kubectl(&["create", "configmap", name]));
+        expect_ok(&ns.create_configmap(name, &[]));
     }
     let base = format!("/api/v1/namespaces/{}/configmaps", ns.name());
     let mut seen = Vec::new();
@@ -341,12 +357,6 @@ fn raw_list_with_limit_returns_a_continue_token() {
         );
         match list["metadata"]["continue"].as_str() {
             Some(t) if !t.is_empty() => {
-                assert!(
-                    list["metadata"]["remainingItemCount"]
-                        .as_u64()
-                        .is_some_and(|n| n >= 1),
-                    "{list}"
-                );
                 token = t.to_owned();
             }
             _ => break,

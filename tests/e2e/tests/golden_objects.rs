@@ -1,5 +1,4 @@
-//! Every golden manifest created with kubectl comes back with exactly the defaults a real
-//! kube-apiserver v1.36 fills in.
+//! Every golden manifest created with kubectl comes back with exactly the defaults kube-apiserver v1.36 fills in.
 #![allow(clippy::unwrap_used)] // a failed unwrap in a test is a test failure, which is the point
 
 use e2e::{Namespace, expect_ok, golden_json, golden_text, json_diff, normalize_object};
@@ -138,7 +137,9 @@ fn apply_records_last_applied_and_keeps_the_defaults() {
 #[test]
 fn created_namespace_has_its_defaults() {
     let name = e2e::unique_name("e2e-golden-ns");
-    let out = e2e::kubectl(&["create", "namespace", &name, "-o", "json"]);
+    let manifest =
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+    let out = e2e::kubectl_stdin(&["create", "-f", "-", "-o", "json"], &manifest.to_string());
     expect_ok(&out);
     let ns = out.json();
     let _ = e2e::kubectl(&["delete", "namespace", &name, "--wait=false"]);

@@ -45,7 +45,7 @@ fn golden_columns(file: &str, wide: bool) -> Vec<String> {
 #[test]
 fn get_prints_every_output_format() {
     let ns = Namespace::new("output");
-    expect_ok(&ns.kubectl(&["create", "configmap", "demo", "--from-literal=key=value"]));
+    expect_ok(&ns.create_configmap("demo", &[("key", "value")]));
     expect_ok(&ns.kubectl(&["label", "configmap", "demo", "app=demo"]));
 
     let out = ns.kubectl(&["get", "configmap", "demo", "-o", "name"]);
@@ -112,7 +112,7 @@ fn get_prints_every_output_format() {
 #[test]
 fn get_all_namespaces_adds_the_namespace_column() {
     let ns = Namespace::new("allns");
-    expect_ok(&ns.kubectl(&["create", "configmap", "here", "--from-literal=a=b"]));
+    expect_ok(&ns.create_configmap("here", &[("a", "b")]));
     let out = e2e::kubectl(&[
         "get",
         "configmaps",
@@ -292,4 +292,70 @@ fn describe_configmap_shows_data() {
         .kubectl(&["get", "configmap", "minimal-configmap", "-o", "json"])
         .json();
     assert_eq!(at(&json, "/data/key"), "value");
+}
+
+/// kubectl's imperative generators send protobuf bodies (`application/vnd.kubernetes.protobuf`)
+/// for built-in kinds, which kube-apiserver decodes like JSON.
+#[test]
+fn imperative_create_commands_work() {
+    let name = e2e::unique_name("e2e-imperative");
+    let out = e2e::kubectl(&["create", "namespace", &name]);
+    assert_eq!(expect_ok(&out).trim(), format!("namespace/{name} created"));
+    let in_ns = |args: &[&str]| {
+        let mut all = vec!["-n", name.as_str()];
+        all.extend_from_slice(args);
+        e2e::kubectl(&all)
+    };
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["create", "configmap", "cm", "--from-literal=key=value"],
+            "configmap/cm created",
+        ),
+        (
+            &[
+                "create",
+                "secret",
+                "generic",
+                "sec",
+                "--from-literal=password=s3cret",
+            ],
+            "secret/sec created",
+        ),
+        (
+            &["create", "serviceaccount", "robot"],
+            "serviceaccount/robot created",
+        ),
+        (
+            &[
+                "create",
+                "deployment",
+                "web",
+                "--image=nginx:1.27",
+                "--replicas=0",
+            ],
+            "deployment.apps/web created",
+        ),
+        (
+            &["create", "service", "clusterip", "svc", "--tcp=80:8080"],
+            "service/svc created",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = in_ns(args);
+        assert_eq!(expect_ok(&out).trim(), want);
+    }
+    let cm = in_ns(&["get", "configmap", "cm", "-o", "json"]).json();
+    assert_eq!(cm["data"]["key"], "value");
+    let sec = in_ns(&["get", "secret", "sec", "-o", "json"]).json();
+    assert_eq!(sec["data"]["password"], "czNjcmV0");
+    assert_eq!(sec["type"], "Opaque");
+    let deploy = in_ns(&["get", "deployment", "web", "-o", "json"]).json();
+    assert_eq!(deploy["spec"]["selector"]["matchLabels"]["app"], "web");
+    assert_eq!(
+        deploy["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.27"
+    );
+    let svc = in_ns(&["get", "service", "svc", "-o", "json"]).json();
+    assert_eq!(svc["spec"]["ports"][0]["targetPort"], 8080);
+    let _ = e2e::kubectl(&["delete", "namespace", &name, "--wait=false"]);
 }

@@ -1,5 +1,4 @@
-//! Object lifecycle: scale and status subresources, cascading deletion through
-//! ownerReferences, finalizers, namespace termination, `wait`, `get -w` and generateName.
+//! Object lifecycle: scale and status subresources, cascading deletion, finalizers, namespace termination, wait, watch, generateName.
 #![allow(clippy::unwrap_used)] // a failed unwrap in a test is a test failure, which is the point
 
 use std::time::Duration;
@@ -266,13 +265,16 @@ fn finalizer_holds_the_object_until_removed() {
 #[test]
 fn namespace_deletion_removes_objects_then_the_namespace() {
     let name = e2e::unique_name("e2e-nsdel");
-    expect_ok(&kubectl(&["create", "namespace", &name]));
+    e2e::create_namespace(&name);
     let in_ns = |args: &[&str]| {
         let mut all = vec!["-n", name.as_str()];
         all.extend_from_slice(args);
         kubectl(&all)
     };
-    expect_ok(&in_ns(&["create", "configmap", "plain"]));
+    expect_ok(&e2e::kubectl_stdin(
+        &["-n", &name, "create", "-f", "-"],
+        &e2e::configmap_manifest("plain", &[]),
+    ));
     let held = format!(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: held, finalizers: [{HOLD}]}}\n"
     );
@@ -327,7 +329,7 @@ fn namespace_deletion_removes_objects_then_the_namespace() {
 #[test]
 fn terminating_namespace_refuses_new_objects_and_finishes() {
     let name = e2e::unique_name("e2e-nsterm");
-    expect_ok(&kubectl(&["create", "namespace", &name]));
+    e2e::create_namespace(&name);
     let held = format!(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: held, finalizers: [{HOLD}]}}\n"
     );
@@ -344,7 +346,10 @@ fn terminating_namespace_refuses_new_objects_and_finishes() {
             (ns["status"]["phase"] == "Terminating").then_some(())
         },
     );
-    let out = kubectl(&["-n", &name, "create", "configmap", "late"]);
+    let out = e2e::kubectl_stdin(
+        &["-n", &name, "create", "-f", "-"],
+        &e2e::configmap_manifest("late", &[]),
+    );
     expect_err_contains(&out, "because it is being terminated");
     expect_ok(&kubectl(&[
         "-n",
@@ -454,7 +459,7 @@ fn get_watch_prints_each_change() {
             .filter(|l| l.as_str() == "configmap/w1")
             .count()
     };
-    expect_ok(&ns.kubectl(&["create", "configmap", "w1", "--from-literal=a=1"]));
+    expect_ok(&ns.create_configmap("w1", &[("a", "1")]));
     let lines = watcher.wait_lines(1, Duration::from_secs(30));
     assert_eq!(count(&lines), 1, "{lines:?}");
     expect_ok(&ns.kubectl(&[

@@ -1,5 +1,4 @@
-//! Changing objects: JSON / merge / strategic patches, edit, replace, optimistic
-//! concurrency, dry runs and diff.
+//! Changing objects: JSON / merge / strategic patches, edit, replace, optimistic concurrency, dry runs and diff.
 #![allow(clippy::unwrap_used)] // a failed unwrap in a test is a test failure, which is the point
 
 use std::os::unix::fs::PermissionsExt;
@@ -52,7 +51,7 @@ fn pair(name: &str, image: &str) -> (String, String) {
 #[test]
 fn json_patch_adds_replaces_and_fails_a_test_op() {
     let ns = Namespace::new("jsonpatch");
-    expect_ok(&ns.kubectl(&["create", "configmap", "x", "--from-literal=key=value"]));
+    expect_ok(&ns.create_configmap("x", &[("key", "value")]));
     let out = ns.kubectl(&[
         "patch",
         "configmap",
@@ -89,13 +88,7 @@ fn json_patch_adds_replaces_and_fails_a_test_op() {
 #[test]
 fn merge_patch_sets_and_deletes_keys() {
     let ns = Namespace::new("mergepatch");
-    expect_ok(&ns.kubectl(&[
-        "create",
-        "configmap",
-        "x",
-        "--from-literal=key=value",
-        "--from-literal=keep=1",
-    ]));
+    expect_ok(&ns.create_configmap("x", &[("key", "value"), ("keep", "1")]));
     let out = ns.kubectl(&[
         "patch",
         "configmap",
@@ -188,7 +181,7 @@ fn strategic_patch_retain_keys_clears_rolling_update() {
 #[test]
 fn edit_applies_the_editors_change() {
     let ns = Namespace::new("edit");
-    expect_ok(&ns.kubectl(&["create", "configmap", "x", "--from-literal=key=value"]));
+    expect_ok(&ns.create_configmap("x", &[("key", "value")]));
     let dir = tempfile::tempdir().unwrap();
     let editor = dir.path().join("editor.sh");
     std::fs::write(
@@ -209,12 +202,7 @@ fn edit_applies_the_editors_change() {
 #[test]
 fn replace_and_stale_resource_version_conflict() {
     let ns = Namespace::new("replace");
-    expect_ok(&ns.kubectl(&[
-        "create",
-        "configmap",
-        "minimal-configmap",
-        "--from-literal=key=value",
-    ]));
+    expect_ok(&ns.create_configmap("minimal-configmap", &[("key", "value")]));
     let mut obj = get(&ns, "configmap", "minimal-configmap");
     let stale = obj.clone();
     obj["data"]["key"] = json!("replaced");
@@ -243,13 +231,10 @@ fn replace_and_stale_resource_version_conflict() {
 #[test]
 fn server_dry_run_changes_nothing() {
     let ns = Namespace::new("dryrun-server");
-    let out = ns.kubectl(&[
-        "create",
-        "configmap",
-        "ghost",
-        "--from-literal=a=b",
-        "--dry-run=server",
-    ]);
+    let out = ns.kubectl_stdin(
+        &["create", "-f", "-", "--dry-run=server"],
+        &e2e::configmap_manifest("ghost", &[("a", "b")]),
+    );
     assert_eq!(
         expect_ok(&out).trim(),
         "configmap/ghost created (server dry run)"
@@ -269,7 +254,7 @@ fn server_dry_run_changes_nothing() {
         "NotFound",
     );
 
-    expect_ok(&ns.kubectl(&["create", "configmap", "real", "--from-literal=a=b"]));
+    expect_ok(&ns.create_configmap("real", &[("a", "b")]));
     let before = get(&ns, "configmap", "real");
     let out = ns.kubectl(&[
         "patch",
@@ -281,9 +266,10 @@ fn server_dry_run_changes_nothing() {
         r#"{"data":{"a":"z"}}"#,
         "--dry-run=server",
     ]);
-    assert_eq!(
-        expect_ok(&out).trim(),
-        "configmap/real patched (server dry run)"
+    // kubectl patch adds no "(server dry run)" suffix, unlike create and delete.
+    assert!(
+        expect_ok(&out).starts_with("configmap/real patched"),
+        "{out}"
     );
     let out = ns.kubectl(&["delete", "configmap", "real", "--dry-run=server"]);
     assert_eq!(

@@ -112,7 +112,8 @@ fn handler(h: &mut Value) {
 
 /// Images without a tag, or tagged `latest`, are pulled every time; digests never are.
 pub fn pull_policy_for(image: &str) -> &'static str {
-    if image.contains('@') {
+    // An image kube cannot parse has no tag, which kube treats like a pinned one.
+    if image.is_empty() || image.contains('@') {
         return "IfNotPresent";
     }
     let last_segment = image.rsplit('/').next().unwrap_or(image);

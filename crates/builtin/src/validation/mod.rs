@@ -1,8 +1,10 @@
 //! Per-kind validation of built-in objects with kube-apiserver's exact field paths and messages (ObjectMeta checks are the kernel's).
 
+mod autoscaling;
 mod config;
 mod crd;
 mod cron;
+mod ingress;
 mod pod;
 mod rbac;
 mod service;
@@ -54,6 +56,9 @@ pub fn validate(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> ErrorL
         ("rbac.authorization.k8s.io", "ClusterRoleBinding") => {
             errs.extend(rbac::binding(obj, old, false))
         }
+        ("networking.k8s.io", "Ingress") => errs.extend(ingress::validate(obj)),
+        ("autoscaling", "HorizontalPodAutoscaler") => errs.extend(autoscaling::hpa(obj)),
+        ("policy", "PodDisruptionBudget") => errs.extend(autoscaling::pdb(obj)),
         ("apiextensions.k8s.io", "CustomResourceDefinition") => {
             errs.extend(crd::validate(obj, old))
         }

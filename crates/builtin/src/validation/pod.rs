@@ -213,6 +213,16 @@ fn validate_container(c: &Value, volumes: &HashSet<String>, path: &Path, errs: &
     for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
         if let Some(p) = c.get(probe).filter(|p| p.is_object()) {
             let pp = path.child(probe);
+            let handlers = ["exec", "httpGet", "tcpSocket", "grpc"];
+            if !handlers
+                .iter()
+                .any(|h| p.get(*h).is_some_and(|v| !v.is_null()))
+            {
+                errs.push(FieldError::required(
+                    pp.clone(),
+                    "must specify a handler type",
+                ));
+            }
             for k in ["initialDelaySeconds", "timeoutSeconds", "periodSeconds"] {
                 nonnegative(p.get(k), pp.child(k), errs);
             }

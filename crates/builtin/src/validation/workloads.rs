@@ -215,7 +215,7 @@ fn deployment_strategy(strategy: &Value, path: &Path, errs: &mut ErrorList) {
 }
 
 /// `ValidatePositiveIntOrPercent`; returns the number (percent or count) when valid.
-fn int_or_percent(v: Option<&Value>, path: &Path, errs: &mut ErrorList) -> Option<i64> {
+pub(crate) fn int_or_percent(v: Option<&Value>, path: &Path, errs: &mut ErrorList) -> Option<i64> {
     match v {
         Some(Value::String(text)) => {
             let digits = text

@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 
 use crate::error::PatchError;
 use order::{
-    ElemKind, extract_to_delete, find_by_key, json_eq, normalize_element_order, partition, type_name,
+    ElemKind, extract_to_delete, find_by_key, json_eq, normalize_element_order, partition,
+    type_name,
 };
 use schema::Schema;
 
@@ -20,23 +21,61 @@ const SET_ELEMENT_ORDER: &str = "$setElementOrder";
 /// Applies `patch` to `original` as kube-apiserver applies an
 /// `application/strategic-merge-patch+json` body to an object of the built-in type `definition`
 /// (e.g. `io.k8s.api.apps.v1.Deployment`).
-pub fn strategic_merge_patch(original: &Value, patch: &Value, definition: &str) -> Result<Value, PatchError> {
+pub fn strategic_merge_patch(
+    original: &Value,
+    patch: &Value,
+    definition: &str,
+) -> Result<Value, PatchError> {
     let schema = Schema::root(openapi::definitions_v2(), definition)
         .ok_or_else(|| PatchError::UnsupportedType(definition.to_owned()))?;
     let original = match original {
         Value::Object(m) => m.clone(),
-        _ => return Err(PatchError::NotAnObject("the object to patch is not a JSON object")),
+        _ => {
+            return Err(PatchError::NotAnObject(
+                "the object to patch is not a JSON object",
+            ));
+        }
     };
     let patch = match patch {
         Value::Object(m) => m.clone(),
         // Go decodes `null` into a nil map, which patches nothing.
         Value::Null => Map::new(),
-        _ => return Err(PatchError::NotAnObject("invalid JSON document: a strategic merge patch must be a JSON object")),
+        _ => {
+            return Err(PatchError::NotAnObject(
+                "invalid JSON document: a strategic merge patch must be a JSON object",
+            ));
+        }
     };
-    merge_map(original, patch, schema).map(Value::Object)
+    let mut merged = Value::Object(merge_map(original, patch, schema)?);
+    integral_floats_to_integers(&mut merged);
+    Ok(merged)
 }
 
-fn merge_map(mut original: Map<String, Value>, mut patch: Map<String, Value>, schema: Schema<'_>) -> Result<Map<String, Value>, PatchError> {
+/// kube-apiserver re-encodes the merged map with Go's `encoding/json`, which writes the float64
+/// `80.0` as `80`; doing the same keeps such values decodable into integer fields.
+fn integral_floats_to_integers(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64() {
+                // The bounds keep the cast exact: every integral f64 in this range is an i64.
+                if f.fract() == 0.0
+                    && (-9.007_199_254_740_992e15..=9.007_199_254_740_992e15).contains(&f)
+                {
+                    *v = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(integral_floats_to_integers),
+        Value::Object(m) => m.values_mut().for_each(integral_floats_to_integers),
+        _ => {}
+    }
+}
+
+fn merge_map(
+    mut original: Map<String, Value>,
+    mut patch: Map<String, Value>,
+    schema: Schema<'_>,
+) -> Result<Map<String, Value>, PatchError> {
     if let Some(directive) = patch.get(DIRECTIVE) {
         return match directive.as_str() {
             Some("replace") => {
@@ -146,12 +185,17 @@ fn remove_directives(v: Value) -> Option<Value> {
                     .collect(),
             ))
         }
-        Value::Array(a) => Some(Value::Array(a.into_iter().filter_map(remove_directives).collect())),
+        Value::Array(a) => Some(Value::Array(
+            a.into_iter().filter_map(remove_directives).collect(),
+        )),
         other => Some(other),
     }
 }
 
-fn apply_retain_keys(original: &mut Map<String, Value>, patch: &mut Map<String, Value>) -> Result<(), PatchError> {
+fn apply_retain_keys(
+    original: &mut Map<String, Value>,
+    patch: &mut Map<String, Value>,
+) -> Result<(), PatchError> {
     let Some(retain) = patch.remove(RETAIN_KEYS) else {
         return Ok(());
     };
@@ -160,7 +204,10 @@ fn apply_retain_keys(original: &mut Map<String, Value>, patch: &mut Map<String, 
     };
     let retained = |k: &str| retain.iter().any(|r| r.as_str() == Some(k));
     for (k, v) in patch.iter() {
-        if v.is_null() || k.starts_with(DELETE_FROM_PRIMITIVE_LIST) || k.starts_with(SET_ELEMENT_ORDER) {
+        if v.is_null()
+            || k.starts_with(DELETE_FROM_PRIMITIVE_LIST)
+            || k.starts_with(SET_ELEMENT_ORDER)
+        {
             continue;
         }
         if !retained(k) {
@@ -183,10 +230,20 @@ fn as_list(v: Value) -> Result<Vec<Value>, PatchError> {
 
 /// Go's `mergePatchIntoOriginal`: merges each list that has a `$setElementOrder/<field>` list and
 /// orders it by that list.
-fn merge_set_element_order(original: &mut Map<String, Value>, patch: &mut Map<String, Value>, schema: Schema<'_>) -> Result<(), PatchError> {
-    let keys: Vec<String> = patch.keys().filter(|k| k.starts_with(SET_ELEMENT_ORDER)).cloned().collect();
+fn merge_set_element_order(
+    original: &mut Map<String, Value>,
+    patch: &mut Map<String, Value>,
+    schema: Schema<'_>,
+) -> Result<(), PatchError> {
+    let keys: Vec<String> = patch
+        .keys()
+        .filter(|k| k.starts_with(SET_ELEMENT_ORDER))
+        .cloned()
+        .collect();
     for key in keys {
-        let Some(order) = patch.remove(&key) else { continue };
+        let Some(order) = patch.remove(&key) else {
+            continue;
+        };
         let order = match order {
             Value::Array(a) => a,
             _ => return Err(PatchError::BadSetElementOrder),
@@ -219,15 +276,77 @@ fn merge_set_element_order(original: &mut Map<String, Value>, patch: &mut Map<St
         };
         let (patch_items, server_only) = partition(merged, &order, meta.merge_key)?;
         let kind = element_kind(&original_values, &patch_values)?;
-        let both = normalize_element_order(patch_items, server_only, &order, &original_values, meta.merge_key, kind)?;
+        let server_order =
+            if kind == ElemKind::Map && meta.strategy == "merge" && !patch_values.is_empty() {
+                go_backing_view(&original_values, &patch_values, meta.merge_key)
+            } else {
+                original_values
+            };
+        let both = normalize_element_order(
+            patch_items,
+            server_only,
+            &order,
+            &server_order,
+            meta.merge_key,
+            kind,
+        )?;
         original.insert(field.clone(), Value::Array(both));
         patch.remove(&field);
     }
     Ok(())
 }
 
+/// The original list as Go's `mergePatchIntoOriginal` sees it after merging: Go deletes list
+/// elements with `append(s[:i], s[i+1:]...)` and appends new ones to the shortened slice, both in
+/// the backing array the original list shares, so the "server order" it then sorts by is that
+/// array's first `len(original)` slots, not the list as it was. kube-apiserver and kubectl both
+/// order `$setElementOrder` lists that mix `$patch: delete` elements and new elements this way.
+fn go_backing_view(original: &[Value], patch: &[Value], merge_key: &str) -> Vec<Value> {
+    let n = original.len();
+    let mut backing = original.to_vec();
+    let mut len = n;
+    let key_of = |v: &Value| v.get(merge_key).cloned();
+    for p in patch {
+        match p.get(DIRECTIVE).and_then(Value::as_str) {
+            Some("delete") => {
+                let key = key_of(p);
+                while let Some(i) = backing[..len].iter().position(|o| key_of(o) == key) {
+                    // Shift left by one; the last slot keeps its old value, as Go's copy leaves it.
+                    for k in i..len - 1 {
+                        backing[k] = backing[k + 1].clone();
+                    }
+                    len -= 1;
+                }
+            }
+            // A `$patch: replace` element makes Go merge into a fresh slice; other directives fail.
+            Some(_) => return backing,
+            None => {}
+        }
+    }
+    let mut appended: Vec<Option<Value>> = Vec::new();
+    for p in patch.iter().filter(|p| p.get(DIRECTIVE).is_none()) {
+        let key = key_of(p);
+        let found =
+            backing[..len.min(n)].iter().any(|o| key_of(o) == key) || appended.contains(&key);
+        if found {
+            continue;
+        }
+        if len < n {
+            backing[len] = p.clone();
+        } else {
+            appended.push(key);
+        }
+        len += 1;
+    }
+    backing
+}
+
 /// Go's `validatePatchWithSetOrderList`: the patch list must follow the `$setElementOrder` order.
-fn validate_set_order(patch_list: &[Value], order: &[Value], merge_key: &str) -> Result<(), PatchError> {
+fn validate_set_order(
+    patch_list: &[Value],
+    order: &[Value],
+    merge_key: &str,
+) -> Result<(), PatchError> {
     if order.is_empty() || patch_list.is_empty() {
         return Ok(());
     }
@@ -245,10 +364,12 @@ fn validate_set_order(patch_list: &[Value], order: &[Value], merge_key: &str) ->
                 expected: "map[string]interface {}",
                 actual: type_name(v),
             })?;
-            m.get(merge_key).cloned().ok_or_else(|| PatchError::NoMergeKey {
-                map: v.to_string(),
-                key: merge_key.to_owned(),
-            })
+            m.get(merge_key)
+                .cloned()
+                .ok_or_else(|| PatchError::NoMergeKey {
+                    map: v.to_string(),
+                    key: merge_key.to_owned(),
+                })
         };
         Ok(json_eq(&get(a)?, &get(b)?))
     };
@@ -294,18 +415,29 @@ fn element_kind(a: &[Value], b: &[Value]) -> Result<ElemKind, PatchError> {
     match first {
         Some(Value::Object(_)) => Ok(ElemKind::Map),
         Some(_) => Ok(ElemKind::Primitive),
-        None => Err(PatchError::MixedListTypes("no elements in any of the given slices".to_owned())),
+        None => Err(PatchError::MixedListTypes(
+            "no elements in any of the given slices".to_owned(),
+        )),
     }
 }
 
-fn merge_slice(original: Vec<Value>, patch: Vec<Value>, schema: Schema<'_>, merge_key: &str, is_delete_list: bool) -> Result<Vec<Value>, PatchError> {
+fn merge_slice(
+    original: Vec<Value>,
+    patch: Vec<Value>,
+    schema: Schema<'_>,
+    merge_key: &str,
+    is_delete_list: bool,
+) -> Result<Vec<Value>, PatchError> {
     if original.is_empty() && patch.is_empty() {
         return Ok(original);
     }
     let kind = element_kind(&original, &patch)?;
     let (original, patch, merged) = if kind == ElemKind::Primitive {
         if is_delete_list {
-            return Ok(original.into_iter().filter(|o| !patch.iter().any(|p| json_eq(o, p))).collect());
+            return Ok(original
+                .into_iter()
+                .filter(|o| !patch.iter().any(|p| json_eq(o, p)))
+                .collect());
         }
         let mut both = original.clone();
         both.extend(patch.iter().cloned());
@@ -318,7 +450,11 @@ fn merge_slice(original: Vec<Value>, patch: Vec<Value>, schema: Schema<'_>, merg
         let merged = merge_by_key(original.clone(), &patch, merge_key, schema)?;
         (original, patch, merged)
     };
-    let key = if kind == ElemKind::Primitive { "" } else { merge_key };
+    let key = if kind == ElemKind::Primitive {
+        ""
+    } else {
+        merge_key
+    };
     let (patch_items, server_only) = partition(merged, &patch, key)?;
     normalize_element_order(patch_items, server_only, &patch, &original, key, kind)
 }
@@ -341,7 +477,11 @@ fn deduplicate_scalars(mut s: Vec<Value>) -> Vec<Value> {
 }
 
 /// Go's `mergeSliceWithSpecialElements`: applies `$patch: delete` / `replace` list elements.
-fn merge_special_elements(mut original: Vec<Value>, patch: Vec<Value>, merge_key: &str) -> Result<(Vec<Value>, Vec<Value>), PatchError> {
+fn merge_special_elements(
+    mut original: Vec<Value>,
+    patch: Vec<Value>,
+    merge_key: &str,
+) -> Result<(Vec<Value>, Vec<Value>), PatchError> {
     let mut plain = Vec::new();
     let mut replace = false;
     for v in patch {
@@ -377,7 +517,12 @@ fn merge_special_elements(mut original: Vec<Value>, patch: Vec<Value>, merge_key
 
 /// Go's `mergeSliceWithoutSpecialElements`: merges each patch element into the original element
 /// with the same merge key, appending the ones without a match.
-fn merge_by_key(mut original: Vec<Value>, patch: &[Value], merge_key: &str, schema: Schema<'_>) -> Result<Vec<Value>, PatchError> {
+fn merge_by_key(
+    mut original: Vec<Value>,
+    patch: &[Value],
+    merge_key: &str,
+    schema: Schema<'_>,
+) -> Result<Vec<Value>, PatchError> {
     for v in patch {
         let Value::Object(pm) = v else {
             return Err(PatchError::TypeMismatch {

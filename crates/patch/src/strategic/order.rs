@@ -12,12 +12,11 @@ pub(crate) enum ElemKind {
     Primitive,
 }
 
-/// Equality as Go's `==` on decoded JSON: every number is a float64.
+/// Equality as Go's `==` on objects decoded by apimachinery's JSON decoder: integers are int64
+/// and numbers with a fraction or exponent float64, so `80` and `80.0` differ, exactly as
+/// serde_json's number representation makes them differ.
 pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        _ => a == b,
-    }
+    a == b
 }
 
 fn order_key<'a>(item: &'a Value, merge_key: &str, kind: ElemKind) -> Option<&'a Value> {
@@ -201,7 +200,11 @@ pub(crate) fn partition(
 }
 
 /// Index of the first object in `list` whose `key` equals `value` (Go's `findMapInSliceBasedOnKeyValue`).
-pub(crate) fn find_by_key(list: &[Value], key: &str, value: &Value) -> Result<Option<usize>, PatchError> {
+pub(crate) fn find_by_key(
+    list: &[Value],
+    key: &str,
+    value: &Value,
+) -> Result<Option<usize>, PatchError> {
     for (i, v) in list.iter().enumerate() {
         let m = v.as_object().ok_or(PatchError::TypeMismatch {
             expected: "map",

@@ -100,5 +100,8 @@ fn field_meta(prop: Option<&Value>) -> Result<FieldMeta<'_>, PatchError> {
         [a, b] if *b == "retainKeys" => a,
         _ => return Err(PatchError::BadStrategy(raw.to_owned())),
     };
-    Ok(FieldMeta { strategy, merge_key })
+    Ok(FieldMeta {
+        strategy,
+        merge_key,
+    })
 }

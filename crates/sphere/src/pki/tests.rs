@@ -58,7 +58,10 @@ fn serving_cert_covers_the_kubernetes_names() {
     let ca = Ca::generate().unwrap();
     let hosts = serving_hosts(IpAddr::from([192, 168, 1, 9]));
     let pair = issue_serving_cert(&ca, &hosts, 10).unwrap();
-    assert!(serving_usable(&ca, &pair, &hosts).unwrap() == false, "expires within 30 days");
+    assert!(
+        !serving_usable(&ca, &pair, &hosts).unwrap(),
+        "expires within 30 days"
+    );
     let pair = issue_serving_cert(&ca, &hosts, 365).unwrap();
     assert!(serving_usable(&ca, &pair, &hosts).unwrap());
     for name in ["kubernetes.default.svc.cluster.local", "::1", "192.168.1.9"] {
@@ -105,6 +108,20 @@ fn client_certs_carry_user_and_groups() {
     let user = subject_identity(&der).unwrap();
     assert_eq!(user.name, "alice");
     assert_eq!(user.groups, vec!["dev", "ops", "system:authenticated"]);
+    // The re-signed certificate still chains, carries clientAuth and is in date.
+    let verifier =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(ca.roots().unwrap()), provider())
+            .build()
+            .unwrap();
+    verifier
+        .verify_client_cert(&der, &[], UnixTime::now())
+        .unwrap();
+    let pair = issue_client_cert(&ca, "bot", &[], 1).unwrap();
+    let der = first_cert_der(&pair.cert_pem, "bot").unwrap();
+    assert_eq!(
+        subject_identity(&der).unwrap().groups,
+        vec!["system:authenticated"]
+    );
 }
 
 #[test]

@@ -85,7 +85,7 @@ fn defaults(s: &Node, path: &Path, out: &mut Vec<FieldError>) {
         let v = Validator {
             prefix: Some(&dpath),
         };
-        v.validate(s, d, "", out);
+        v.validate(s, d, None, "", out);
     }
     if let Some(items) = &s.items {
         defaults(items, &path.child("items"), out);

@@ -54,3 +54,14 @@ fn list_semantics_by_path() {
         assert_eq!(&s.list_semantics(path), want, "{path:?}");
     }
 }
+
+#[test]
+fn reports_cel_rules_it_does_not_enforce() {
+    let plain = schema(json!({"type": "object", "properties": {"spec": {"type": "object"}}}));
+    assert!(!plain.has_validation_rules());
+    let cel = schema(
+        json!({"type": "object", "properties": {"spec": {"type": "object",
+        "x-kubernetes-validations": [{"rule": "self.a == self.b"}]}}}),
+    );
+    assert!(cel.has_validation_rules());
+}

@@ -5,6 +5,7 @@ mod golden;
 mod list_semantics;
 mod properties;
 mod prune_default;
+mod ratcheting;
 mod validation;
 
 use crate::Schema;

@@ -37,12 +37,6 @@ fn type_keyword() {
                 ],
             ),
             (
-                json!(1.5),
-                &[
-                    "spec.x: Invalid value: \"number\": spec.x in body must be of type integer: \"number\"",
-                ],
-            ),
-            (
                 json!(null),
                 &[
                     "spec.x: Invalid value: \"null\": spec.x in body must be of type integer: \"null\"",
@@ -535,4 +529,81 @@ fn errors_carry_kubernetes_reasons() {
     let errs = s.validate(&json!({"spec": {"x": "1"}}));
     let reasons: Vec<&str> = errs.iter().map(|e| e.kind.reason()).collect();
     assert_eq!(reasons, ["FieldValueTypeInvalid"]);
+}
+
+#[test]
+fn embedded_resources_need_type_meta() {
+    check(
+        json!({"type": "object", "x-kubernetes-embedded-resource": true, "x-kubernetes-preserve-unknown-fields": true}),
+        &[
+            (json!({"apiVersion": "v1", "kind": "Pod"}), &[]),
+            (
+                json!({"kind": 5}),
+                &[
+                    "spec.x.apiVersion: Required value: must not be empty",
+                    "spec.x.kind: Invalid value: 5: must be a string",
+                ],
+            ),
+            (
+                json!({"apiVersion": "a/b/c", "kind": ""}),
+                &[
+                    "spec.x.apiVersion: Invalid value: \"a/b/c\": unexpected GroupVersion string: a/b/c",
+                    "spec.x.kind: Invalid value: \"\": must not be empty",
+                ],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn numeric_quirks_of_kube_openapi() {
+    // A non-integral value of an integer field also fails kube-openapi's int64 range check.
+    check(
+        json!({"type": "integer"}),
+        &[(
+            json!(1.5),
+            &[
+                "spec.x: Invalid value: \"number\": spec.x in body must be of type integer: \"number\"",
+                "<nil>: Invalid value: \"\": Checked value must be of type integer (default format) in spec.x",
+            ],
+        )],
+    );
+    // Integer values are compared with the bound truncated to int64, and printed so.
+    check(
+        json!({"type": "number", "maximum": 1.5}),
+        &[
+            (json!(1), &[]),
+            (json!(1.5), &[]),
+            (
+                json!(2),
+                &["spec.x: Invalid value: 2: spec.x in body should be less than or equal to 1"],
+            ),
+        ],
+    );
+    check(
+        json!({"type": "number", "multipleOf": 0.5}),
+        &[
+            (json!(2.5), &[]),
+            (
+                json!(3),
+                &[
+                    "spec.x: Invalid value: 0: factor MultipleOf declared for spec.x must be positive: 0",
+                ],
+            ),
+        ],
+    );
+    // go-openapi tolerates a relative error of 1e-9 in multipleOf.
+    check(
+        json!({"type": "number", "multipleOf": 0.1}),
+        &[(json!(0.7), &[]), (json!(0.3), &[])],
+    );
+    check(
+        json!({"type": "integer", "maximum": 2.5}),
+        &[(
+            json!(1),
+            &[
+                "<nil>: Invalid value: \"\": Maximum boundary value must be of type integer (default format) in spec.x",
+            ],
+        )],
+    );
 }
