@@ -38,8 +38,8 @@ impl DeleteOptions {
     fn parse(ctx: &Ctx, body: &[u8]) -> Result<Self, StatusError> {
         let mut o = DeleteOptions::default();
         if !body.iter().all(u8::is_ascii_whitespace) {
-            let v: Value = serde_json::from_slice(body)
-                .map_err(|e| StatusError::bad_request(format!("error decoding DeleteOptions: {e}")))?;
+            let ct = ctx.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+            let v = crate::decode::parse_any(ct, body, "DeleteOptions")?;
             o.grace_period = v.get("gracePeriodSeconds").and_then(Value::as_i64);
             if let Some(p) = v.get("propagationPolicy").and_then(Value::as_str) {
                 o.propagation = Some(parse_policy(p)?);

@@ -659,7 +659,7 @@ fn set_pointer(v: &mut Value, pointer: &str, new: Value) {
 }
 
 async fn update_scale(ctx: &Ctx, body: &[u8], opts: &WriteOptions) -> ApiResult {
-    let scale: Value = serde_json::from_slice(body).map_err(|e| ApiError(StatusError::bad_request(format!("error decoding Scale: {e}"))))?;
+    let scale = decode::parse_any(&content_type(ctx), body, "Scale")?;
     let replicas = scale.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
     let rv = scale.pointer("/metadata/resourceVersion").and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
     write_replicas(ctx, opts, replicas, rv).await
@@ -690,7 +690,7 @@ async fn patch_scale(ctx: &Ctx, kind: PatchKind, body: &[u8], opts: &WriteOption
 async fn bind_pod(ctx: &Ctx, body: Bytes) -> ApiResult {
     let res = ctx.resource.clone();
     let opts = WriteOptions::from_ctx(ctx)?;
-    let binding: Value = serde_json::from_slice(&body).map_err(|e| ApiError(StatusError::bad_request(format!("error decoding Binding: {e}"))))?;
+    let binding = decode::parse_any(&content_type(ctx), &body, "Binding")?;
     let name = ctx.req.name.clone().unwrap_or_default();
     let node = binding.pointer("/target/name").and_then(Value::as_str).unwrap_or("").to_string();
     if node.is_empty() {

@@ -12,6 +12,7 @@ use crate::patch_meta::{FIELDS, TYPES};
 
 const INT_OR_STRING: &str = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
 const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
+const JSON_ANY: &str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON";
 
 struct Built {
     v2: Map<String, Value>,
@@ -134,6 +135,11 @@ fn build() -> Built {
     if let Some(Value::Object(def)) = defs.get_mut(QUANTITY) {
         def.remove("x-kubernetes-int-or-string");
         def.insert("type".into(), json!("string"));
+    }
+    // `JSON` holds any JSON value (CRD enums, defaults, examples); k8s-openapi's schema
+    // says object, kube-apiserver declares no type at all.
+    if let Some(Value::Object(def)) = defs.get_mut(JSON_ANY) {
+        def.remove("type");
     }
 
     let v3 = defs
@@ -363,6 +369,7 @@ mod tests {
         assert_eq!(v2[INT_OR_STRING]["format"], "int-or-string");
         assert_eq!(v2[INT_OR_STRING]["x-kubernetes-int-or-string"], true);
         assert_eq!(v2[QUANTITY]["type"], "string");
+        assert!(v2[JSON_ANY].get("type").is_none(), "JSON holds any value");
         let time = &v2["io.k8s.apimachinery.pkg.apis.meta.v1.Time"];
         assert_eq!(
             (time["type"].as_str(), time["format"].as_str()),
