@@ -26,7 +26,7 @@ pub struct ScaleInfo {
 }
 
 /// Everything the kernel needs to serve one built-in resource.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct ResourceInfo {
     /// API group; `""` for the core group.
     pub group: &'static str,
@@ -160,7 +160,30 @@ const fn with_verbs(mut info: ResourceInfo, v: &'static [&'static str]) -> Resou
 
 use NameRule::{Dns1035Label, Label, PathSegment, Subdomain};
 
-static RESOURCES: &[ResourceInfo] = &[
+mod infra;
+
+/// Joins two row tables at compile time so that [`resources`] stays one contiguous slice.
+const fn concat<const N: usize>(a: &[ResourceInfo], b: &[ResourceInfo]) -> [ResourceInfo; N] {
+    assert!(a.len() + b.len() == N && !a.is_empty());
+    let mut out = [a[0]; N];
+    let mut i = 0;
+    while i < a.len() {
+        out[i] = a[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < b.len() {
+        out[a.len() + j] = b[j];
+        j += 1;
+    }
+    out
+}
+
+static RESOURCES: [ResourceInfo; MAIN_GROUPS.len() + infra::INFRA_GROUPS.len()] =
+    concat(MAIN_GROUPS, infra::INFRA_GROUPS);
+
+/// Core, workload, networking, storage, RBAC and extension groups.
+const MAIN_GROUPS: &[ResourceInfo] = &[
     // core/v1
     with_fields(
         with_verbs(
@@ -728,7 +751,7 @@ static RESOURCES: &[ResourceInfo] = &[
 
 /// Every built-in resource, in a stable order (core first, then by group as discovery lists them).
 pub fn resources() -> &'static [ResourceInfo] {
-    RESOURCES
+    &RESOURCES
 }
 
 /// The resource served at `/apis/<group>/<version>/<plural>` (`group` is `""` for `/api/v1`).

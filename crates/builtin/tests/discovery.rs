@@ -71,7 +71,7 @@ fn registry_matches_golden_discovery() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 39);
+    assert_eq!(checked, 49);
 }
 
 #[test]

@@ -25,6 +25,10 @@ pub enum Decision {
 
 pub trait Authorizer: Send + Sync + 'static {
     fn authorize(&self, user: &UserInfo, attrs: &Attributes) -> Decision;
+
+    /// The rules `user` holds in `namespace` as SelfSubjectRulesReview reports
+    /// them: (resourceRules, nonResourceRules, incomplete).
+    fn rules(&self, user: &UserInfo, namespace: &str) -> (Vec<serde_json::Value>, Vec<serde_json::Value>, bool);
 }
 
 /// Allows members of `system:masters` everything and everyone else nothing, which
@@ -36,6 +40,18 @@ pub struct MastersOnly;
 impl Authorizer for MastersOnly {
     fn authorize(&self, user: &UserInfo, _attrs: &Attributes) -> Decision {
         if user.in_group("system:masters") { Decision::Allow } else { Decision::Deny(String::new()) }
+    }
+
+    fn rules(&self, user: &UserInfo, _namespace: &str) -> (Vec<serde_json::Value>, Vec<serde_json::Value>, bool) {
+        if user.in_group("system:masters") {
+            (
+                vec![serde_json::json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]})],
+                vec![serde_json::json!({"verbs": ["*"], "nonResourceURLs": ["*"]})],
+                false,
+            )
+        } else {
+            (Vec::new(), Vec::new(), false)
+        }
     }
 }
 

@@ -103,7 +103,8 @@ fn resources_of(crd: &Value) -> Vec<Resource> {
             namespaced,
             short_names: short_names.clone(),
             categories: categories.clone(),
-            verbs: ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"].iter().map(|s| s.to_string()).collect(),
+            // The order apiextensions-apiserver lists them in.
+            verbs: ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"].iter().map(|s| s.to_string()).collect(),
             source: Source::Custom(Arc::new(custom)),
         });
     }

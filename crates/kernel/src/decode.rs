@@ -2,7 +2,7 @@
 //! type meta checks, nulls dropped, wrong types refused, and unknown fields
 //! dropped, warned about or refused according to `fieldValidation`.
 
-use crate::registry::{Resource, Source};
+use crate::registry::Resource;
 use apimachinery::StatusError;
 use serde_json::{Map, Value};
 
@@ -42,7 +42,7 @@ pub fn parse_body(res: &Resource, content_type: &str, body: &[u8]) -> Result<Val
             .map_err(|e| e.to_string())
             .and_then(|s| serde_saphyr::from_str::<Value>(s).map_err(|e| e.to_string()))
     } else {
-        serde_json::from_slice::<Value>(body).map_err(|e| e.to_string())
+        serde_json::from_slice::<Value>(body).map_err(go_json_error)
     };
     parsed.map_err(|e| {
         let excerpt: String = String::from_utf8_lossy(&body[..body.len().min(64)]).into_owned();
@@ -51,6 +51,11 @@ pub fn parse_body(res: &Resource, content_type: &str, body: &[u8]) -> Result<Val
             res.kind
         ))
     })
+}
+
+/// Go's wording for the JSON errors clients see most.
+fn go_json_error(e: serde_json::Error) -> String {
+    if e.is_eof() { "unexpected end of JSON input".to_string() } else { e.to_string() }
 }
 
 /// Parses an auxiliary body (DeleteOptions, Scale, Binding, reviews) in whatever

@@ -109,6 +109,19 @@ fn subresources(r: &Resource) -> Vec<(&'static str, String, &'static str, &'stat
     out
 }
 
+/// What kube-apiserver publishes so clients notice storage migrations: the first
+/// eight bytes of SHA-256 over `group/version/kind` of the storage version, base64.
+fn storage_version_hash(r: &Resource) -> String {
+    use base64::Engine;
+    let gvk = match (r.group.as_str(), r.plural.as_str()) {
+        ("autoscaling", "horizontalpodautoscalers") => "autoscaling/v2/HorizontalPodAutoscaler".to_string(),
+        ("events.k8s.io", "events") => "/v1/Event".to_string(),
+        _ => format!("{}/{}/{}", r.group, r.storage_version(), r.kind),
+    };
+    let digest = ring::digest::digest(&ring::digest::SHA256, gvk.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(&digest.as_ref()[..8])
+}
+
 fn resource_list(group: &str, version: &str, rs: &[Arc<Resource>]) -> Value {
     let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
     let mut resources = Vec::new();
@@ -119,6 +132,9 @@ fn resource_list(group: &str, version: &str, rs: &[Arc<Resource>]) -> Value {
         }
         if !r.categories.is_empty() {
             e["categories"] = json!(r.categories);
+        }
+        if !r.is_virtual() {
+            e["storageVersionHash"] = json!(storage_version_hash(r));
         }
         resources.push(e);
         for (sub, kind, g, v, verbs) in subresources(r) {
@@ -225,6 +241,15 @@ pub fn serve(inner: &Arc<Inner>, route: Route, wanted: Wanted) -> ApiResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn storage_hashes_match_kube_apiserver() {
+        let reg = crate::registry::Registry::with_builtins();
+        let cm = reg.get("", "v1", "configmaps").expect("configmaps");
+        assert_eq!(storage_version_hash(&cm), "qFsyl6wFWjQ=");
+        let d = reg.get("apps", "v1", "deployments").expect("deployments");
+        assert_eq!(storage_version_hash(&d), "8aSe+NMegvE=");
+    }
 
     #[test]
     fn version_priority() {

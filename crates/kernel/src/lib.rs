@@ -20,6 +20,7 @@ pub mod response;
 mod select;
 mod server;
 mod table;
+mod virtual_resources;
 mod watch;
 mod wire;
 mod write;

@@ -32,7 +32,7 @@ fn entry(r: &Resource) -> openapi::ResourceEntry {
         subresources.push("scale".to_string());
     }
     let definition = match &r.source {
-        Source::Builtin(_) => openapi::definition_name(&r.group, &r.version, &r.kind).unwrap_or_default().to_string(),
+        Source::Builtin(_) | Source::Virtual(_) => openapi::definition_name(&r.group, &r.version, &r.kind).unwrap_or_default().to_string(),
         Source::Custom(_) => openapi::crd_definition_name(&r.group, &r.version, &r.kind),
     };
     openapi::ResourceEntry {

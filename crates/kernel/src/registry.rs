@@ -9,6 +9,49 @@ use std::sync::{Arc, RwLock};
 pub enum Source {
     Builtin(&'static builtin::ResourceInfo),
     Custom(Arc<CustomVersion>),
+    /// Served but never stored: reviews, bindings, component statuses.
+    Virtual(Virtual),
+}
+
+/// The resources the kernel answers without storing anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Virtual {
+    Bindings,
+    ComponentStatuses,
+    TokenReviews,
+    SelfSubjectReviews,
+    SubjectAccessReviews,
+    LocalSubjectAccessReviews,
+    SelfSubjectAccessReviews,
+    SelfSubjectRulesReviews,
+}
+
+impl Virtual {
+    /// (group, plural, singular, kind, namespaced, short names, verbs)
+    fn describe(self) -> (&'static str, &'static str, &'static str, &'static str, bool, &'static [&'static str], &'static [&'static str]) {
+        const CREATE: &[&str] = &["create"];
+        match self {
+            Virtual::Bindings => ("", "bindings", "binding", "Binding", true, &[], CREATE),
+            Virtual::ComponentStatuses => ("", "componentstatuses", "componentstatus", "ComponentStatus", false, &["cs"], &["get", "list"]),
+            Virtual::TokenReviews => ("authentication.k8s.io", "tokenreviews", "tokenreview", "TokenReview", false, &[], CREATE),
+            Virtual::SelfSubjectReviews => ("authentication.k8s.io", "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview", false, &[], CREATE),
+            Virtual::SubjectAccessReviews => ("authorization.k8s.io", "subjectaccessreviews", "subjectaccessreview", "SubjectAccessReview", false, &[], CREATE),
+            Virtual::LocalSubjectAccessReviews => ("authorization.k8s.io", "localsubjectaccessreviews", "localsubjectaccessreview", "LocalSubjectAccessReview", true, &[], CREATE),
+            Virtual::SelfSubjectAccessReviews => ("authorization.k8s.io", "selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview", false, &[], CREATE),
+            Virtual::SelfSubjectRulesReviews => ("authorization.k8s.io", "selfsubjectrulesreviews", "selfsubjectrulesreview", "SelfSubjectRulesReview", false, &[], CREATE),
+        }
+    }
+
+    const ALL: [Virtual; 8] = [
+        Virtual::Bindings,
+        Virtual::ComponentStatuses,
+        Virtual::TokenReviews,
+        Virtual::SelfSubjectReviews,
+        Virtual::SubjectAccessReviews,
+        Virtual::LocalSubjectAccessReviews,
+        Virtual::SelfSubjectAccessReviews,
+        Virtual::SelfSubjectRulesReviews,
+    ];
 }
 
 /// What a served CRD version needs at request time.
@@ -76,6 +119,26 @@ impl Resource {
         }
     }
 
+    fn from_virtual(v: Virtual) -> Self {
+        let (group, plural, singular, kind, namespaced, short, verbs) = v.describe();
+        Resource {
+            group: group.to_string(),
+            version: "v1".to_string(),
+            kind: kind.to_string(),
+            plural: plural.to_string(),
+            singular: singular.to_string(),
+            namespaced,
+            short_names: short.iter().map(|s| s.to_string()).collect(),
+            categories: Vec::new(),
+            verbs: verbs.iter().map(|s| s.to_string()).collect(),
+            source: Source::Virtual(v),
+        }
+    }
+
+    pub fn is_virtual(&self) -> bool {
+        matches!(self.source, Source::Virtual(_))
+    }
+
     /// `v1` or `apps/v1`.
     pub fn api_version(&self) -> String {
         if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
@@ -84,7 +147,7 @@ impl Resource {
     /// The version objects of this resource are stored at.
     pub fn storage_version(&self) -> &str {
         match &self.source {
-            Source::Builtin(_) => &self.version,
+            Source::Builtin(_) | Source::Virtual(_) => &self.version,
             Source::Custom(c) => &c.storage_version,
         }
     }
@@ -118,6 +181,7 @@ impl Resource {
         match &self.source {
             Source::Builtin(i) => i.status,
             Source::Custom(c) => c.status,
+            Source::Virtual(_) => false,
         }
     }
 
@@ -125,6 +189,7 @@ impl Resource {
         match &self.source {
             Source::Builtin(i) => i.scale.is_some(),
             Source::Custom(c) => c.scale.is_some(),
+            Source::Virtual(_) => false,
         }
     }
 
@@ -135,7 +200,7 @@ impl Resource {
     pub fn builtin(&self) -> Option<&'static builtin::ResourceInfo> {
         match &self.source {
             Source::Builtin(i) => Some(i),
-            Source::Custom(_) => None,
+            Source::Custom(_) | Source::Virtual(_) => None,
         }
     }
 
@@ -176,6 +241,10 @@ impl Registry {
                 let res = Resource::from_builtin(info);
                 m.insert((res.group.clone(), res.version.clone(), res.plural.clone()), Arc::new(res));
             }
+            for v in Virtual::ALL {
+                let res = Resource::from_virtual(v);
+                m.insert((res.group.clone(), res.version.clone(), res.plural.clone()), Arc::new(res));
+            }
         }
         r
     }
@@ -208,7 +277,7 @@ impl Registry {
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         for r in self.all() {
-            if r.version == r.storage_version() && seen.insert(r.key_prefix()) {
+            if !r.is_virtual() && r.version == r.storage_version() && seen.insert(r.key_prefix()) {
                 out.push(r);
             }
         }

@@ -111,9 +111,12 @@ pub fn parse(method: &Method, path: &str, watch: bool) -> Result<Route, RouteErr
         ("GET" | "HEAD", true) => Verb::Get,
         ("GET" | "HEAD", false) if watch => Verb::Watch,
         ("GET" | "HEAD", false) => Verb::List,
+        // POST names no object except through a subresource (pods/x/binding).
+        ("POST", true) if subresource.is_none() => return Err(RouteError::MethodNotAllowed),
         ("POST", _) => Verb::Create,
-        ("PUT", _) => Verb::Update,
-        ("PATCH", _) => Verb::Patch,
+        ("PUT" | "PATCH", false) => return Err(RouteError::MethodNotAllowed),
+        ("PUT", true) => Verb::Update,
+        ("PATCH", true) => Verb::Patch,
         ("DELETE", true) => Verb::Delete,
         ("DELETE", false) => Verb::DeleteCollection,
         _ => return Err(RouteError::MethodNotAllowed),
@@ -155,5 +158,8 @@ mod tests {
         assert_eq!(parse(&Method::GET, "/apis/apps", false), Ok(Route::Group("apps".into())));
         assert_eq!(parse(&Method::POST, "/apis", false), Err(RouteError::MethodNotAllowed));
         assert_eq!(parse(&Method::GET, "/api/v1/a/b/c/d", false), Err(RouteError::NotFound));
+        assert_eq!(parse(&Method::PUT, "/api/v1/namespaces/a/configmaps", false), Err(RouteError::MethodNotAllowed));
+        assert_eq!(parse(&Method::POST, "/api/v1/namespaces/a/configmaps/x", false), Err(RouteError::MethodNotAllowed));
+        assert!(parse(&Method::POST, "/api/v1/namespaces/a/pods/x/binding", false).is_ok());
     }
 }

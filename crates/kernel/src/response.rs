@@ -64,6 +64,8 @@ fn quote_warning(s: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wanted {
     Json,
+    /// `application/yaml`: the JSON answer rendered as YAML.
+    Yaml,
     /// `application/json;as=Table;g=meta.k8s.io;v=v1`
     Table,
     /// `application/json;as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1`
@@ -94,7 +96,8 @@ pub fn negotiate(accept: Option<&str>) -> Result<Wanted, StatusError> {
             }
         }
         match media.as_str() {
-            "application/json" | "application/*" | "*/*" | "application/yaml" => match (as_, g, v) {
+            "application/yaml" if as_.is_empty() => return Ok(Wanted::Yaml),
+            "application/json" | "application/*" | "*/*" => match (as_, g, v) {
                 ("", _, _) => return Ok(Wanted::Json),
                 ("Table", "meta.k8s.io", "v1") => return Ok(Wanted::Table),
                 ("PartialObjectMetadata" | "PartialObjectMetadataList", "meta.k8s.io", "v1") => {
@@ -107,7 +110,7 @@ pub fn negotiate(accept: Option<&str>) -> Result<Wanted, StatusError> {
         }
     }
     Err(StatusError::not_acceptable(
-        "only the following media types are accepted: application/json, application/json;as=Table;v=v1;g=meta.k8s.io, application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io",
+        "only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io, application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io",
     ))
 }
 
@@ -130,5 +133,28 @@ mod tests {
     #[test]
     fn warnings_are_quoted() {
         assert_eq!(quote_warning("unknown field \"bogus\""), "\"unknown field \\\"bogus\\\"\"");
+    }
+}
+
+/// Re-renders a JSON response as YAML for clients that asked for it.
+pub async fn into_yaml(r: Response) -> Response {
+    let is_json = r.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) == Some("application/json");
+    if !is_json {
+        return r;
+    }
+    let (mut parts, body) = r.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let yaml = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| serde_saphyr::to_string(&v).ok());
+    match yaml {
+        Some(y) => {
+            parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/yaml"));
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(y))
+        }
+        None => Response::from_parts(parts, Body::from(bytes)),
     }
 }

@@ -50,10 +50,6 @@ impl Filter {
         Ok(Filter { labels, fields, needs_body })
     }
 
-    pub fn is_everything(&self) -> bool {
-        self.labels.is_none() && self.fields.is_none()
-    }
-
     /// Whether the object stored under `key` is selected.
     pub fn matches(&self, res: &Resource, key: &str, obj: &CachedObject) -> bool {
         if let Some(l) = &self.labels {
@@ -76,12 +72,14 @@ fn supported_field(res: &Resource, field: &str) -> bool {
     match &res.source {
         Source::Builtin(info) => info.field_selectors.contains(&field),
         Source::Custom(c) => c.selectable_fields.iter().any(|f| f.trim_start_matches('.') == field),
+        Source::Virtual(_) => false,
     }
 }
 
 fn field_value(res: &Resource, obj: &Value, field: &str) -> Option<String> {
     match &res.source {
         Source::Builtin(info) => builtin::field_value(info, obj, field),
+        Source::Virtual(_) => None,
         Source::Custom(_) => {
             let mut cur = obj;
             for part in field.split('.') {

@@ -76,6 +76,12 @@ impl Inner {
         a.authorize(user, attrs)
     }
 
+    /// What `user` may do in `namespace`, for SelfSubjectRulesReview.
+    pub fn rules_for(&self, user: &UserInfo, namespace: &str) -> (Vec<Value>, Vec<Value>, bool) {
+        let a = self.authorizer.read().unwrap_or_else(|e| e.into_inner()).clone();
+        a.rules(user, namespace)
+    }
+
     pub(crate) fn set_ready(&self) {
         self.ready.store(true, Ordering::SeqCst);
     }
@@ -186,10 +192,13 @@ async fn handle(State(inner): State<Arc<Inner>>, req: Request) -> Response {
     let Some(user) = req.extensions().get::<UserInfo>().cloned() else {
         return ApiError(StatusError::unauthorized()).into_response();
     };
-    match dispatch(inner, user, req).await {
+    let yaml = negotiate(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok())) == Ok(crate::response::Wanted::Yaml);
+    let watch = req.uri().query().is_some_and(|q| q.split('&').any(|p| p == "watch=true" || p == "watch=1"));
+    let r = match dispatch(inner, user, req).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
-    }
+    };
+    if yaml && !watch { crate::response::into_yaml(r).await } else { r }
 }
 
 fn health(inner: &Inner, path: &str) -> Response {
@@ -259,9 +268,6 @@ async fn dispatch(inner: Arc<Inner>, user: UserInfo, req: Request) -> ApiResult 
             return crate::discovery::serve(&inner, discovery_route, wanted);
         }
     };
-    if rr.group == "authentication.k8s.io" && rr.resource == "selfsubjectreviews" && rr.verb == Verb::Create {
-        return Ok(self_subject_review(&user, &rr.version));
-    }
     let resource = inner.registry.get(&rr.group, &rr.version, &rr.resource).ok_or_else(|| ApiError(not_found_path()))?;
     if rr.namespace.is_some() && !resource.namespaced {
         return Err(ApiError(not_found_path()));
@@ -293,6 +299,10 @@ async fn dispatch(inner: Arc<Inner>, user: UserInfo, req: Request) -> ApiResult 
     }
     let body = req.into_body();
     let ctx = Ctx { inner, user, resource, req: rr, query, headers };
+    if let crate::registry::Source::Virtual(v) = ctx.resource.source {
+        let body = read_body(body).await?;
+        return crate::virtual_resources::handle(&ctx, v, wanted, body).await;
+    }
     match ctx.req.verb {
         Verb::Get => crate::read::get(&ctx, wanted).await,
         Verb::List => crate::read::list(&ctx, wanted).await,
@@ -303,26 +313,6 @@ async fn dispatch(inner: Arc<Inner>, user: UserInfo, req: Request) -> ApiResult 
         Verb::Delete => crate::delete::delete(&ctx, read_body(body).await?).await,
         Verb::DeleteCollection => crate::delete::delete_collection(&ctx, read_body(body).await?).await,
     }
-}
-
-/// `kubectl auth whoami`: who the server thinks the caller is.
-fn self_subject_review(user: &UserInfo, version: &str) -> Response {
-    let mut info = json!({"username": user.name, "groups": user.groups});
-    if !user.uid.is_empty() {
-        info["uid"] = json!(user.uid);
-    }
-    if !user.extra.is_empty() {
-        info["extra"] = json!(user.extra);
-    }
-    json_value(
-        201,
-        &json!({
-            "kind": "SelfSubjectReview",
-            "apiVersion": format!("authentication.k8s.io/{version}"),
-            "metadata": {"creationTimestamp": null},
-            "status": {"userInfo": info},
-        }),
-    )
 }
 
 /// kube-apiserver refuses request bodies over 3 MiB.

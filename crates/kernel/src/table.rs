@@ -16,6 +16,27 @@ pub fn table(ctx: &Ctx, objs: &[Value], rv: &str, cont: Option<&str>) -> Value {
 pub fn table_for(_inner: &Arc<Inner>, res: &Resource, include: Option<&str>, objs: &[Value], rv: &str, cont: Option<&str>) -> Value {
     let now = jiff::Timestamp::now();
     let (columns, rows): (Vec<Value>, Vec<Vec<Value>>) = match &res.source {
+        Source::Virtual(_) => {
+            // Only ComponentStatus is listed; its printer shows the first condition.
+            let cols = ["Name", "Status", "Message", "Error"]
+                .iter()
+                .map(|n| json!({"name": n, "type": "string", "format": if *n == "Name" { "name" } else { "" }, "description": "", "priority": 0}))
+                .collect();
+            let rows = objs
+                .iter()
+                .map(|o| {
+                    let c = o.pointer("/conditions/0").cloned().unwrap_or(Value::Null);
+                    let status = if c["status"] == "True" { "Healthy" } else { "Unhealthy" };
+                    vec![
+                        o.pointer("/metadata/name").cloned().unwrap_or(Value::Null),
+                        json!(status),
+                        c.get("message").cloned().unwrap_or(json!("")),
+                        c.get("error").cloned().unwrap_or(json!("")),
+                    ]
+                })
+                .collect();
+            (cols, rows)
+        }
         Source::Builtin(info) => {
             let cols = builtin::columns(info)
                 .iter()

@@ -8,7 +8,7 @@ use crate::registry::{Resource, Source};
 use crate::response::{ApiError, ApiResult, json_response, json_value, with_warnings};
 use crate::server::{Ctx, Inner};
 use crate::wire;
-use apimachinery::{ErrorList, FieldError, Path, StatusError, UserInfo};
+use apimachinery::{ErrorList, FieldError, Path, StatusError};
 use bytes::Bytes;
 use http::header;
 use serde_json::{Value, json};
@@ -19,14 +19,12 @@ use std::sync::Arc;
 pub struct WriteOptions {
     pub dry_run: bool,
     pub validation: FieldValidation,
-    pub field_manager: Option<String>,
-    pub user: UserInfo,
 }
 
 impl WriteOptions {
     /// The kernel writing on its own behalf (bootstrap, garbage collector, ...).
     pub fn system() -> Self {
-        WriteOptions { dry_run: false, validation: FieldValidation::Ignore, field_manager: None, user: UserInfo::system() }
+        WriteOptions { dry_run: false, validation: FieldValidation::Ignore }
     }
 
     pub fn from_ctx(ctx: &Ctx) -> Result<Self, StatusError> {
@@ -39,20 +37,16 @@ impl WriteOptions {
                 )));
             }
         };
-        let field_manager = ctx.q("fieldManager").map(String::from);
-        if let Some(fm) = &field_manager {
+        // managedFields are not tracked yet (server-side apply is the next step), but a
+        // malformed fieldManager is refused as kube-apiserver refuses it.
+        if let Some(fm) = ctx.q("fieldManager") {
             if fm.len() > 128 || fm.chars().any(|c| c.is_control()) {
                 return Err(StatusError::bad_request(
                     "fieldManager: Invalid value: must be at most 128 characters and printable",
                 ));
             }
         }
-        Ok(WriteOptions {
-            dry_run,
-            validation: FieldValidation::parse(ctx.q("fieldValidation"))?,
-            field_manager,
-            user: ctx.user.clone(),
-        })
+        Ok(WriteOptions { dry_run, validation: FieldValidation::parse(ctx.q("fieldValidation"))? })
     }
 }
 
@@ -74,7 +68,7 @@ fn decode_object(res: &Resource, ct: &str, body: &[u8], mode: FieldValidation) -
 /// resources, prunes and defaults against the schema.
 fn normalize(res: &Resource, obj: &mut Value, mode: FieldValidation) -> Result<(Value, Vec<String>), StatusError> {
     let unknown = match &res.source {
-        Source::Builtin(_) => {
+        Source::Builtin(_) | Source::Virtual(_) => {
             meta::drop_nulls(obj);
             decode::check_builtin(res, obj)?
         }
@@ -112,6 +106,7 @@ fn validate(res: &Resource, obj: &Value, old: Option<&Value>) -> Result<(), Stat
         errs.extend(apimachinery::meta_validation::validate_object_meta_update(&meta_v, &old_meta, &path));
     }
     match &res.source {
+        Source::Virtual(_) => {}
         Source::Builtin(info) => {
             errs.extend(builtin::validate(info, obj, old));
             if info.plural == "customresourcedefinitions" {
@@ -251,6 +246,7 @@ pub async fn create_object(
             warnings.extend(crate::admission::admit_create(inner, res, info, &mut obj).await?);
             builtin::prepare_for_create(info, &mut obj);
         }
+        Source::Virtual(_) => {}
         Source::Custom(c) => {
             meta::metadata_mut(&mut obj).insert("generation".into(), json!(1));
             if c.status {
@@ -467,6 +463,7 @@ fn prepare_update(
         }
     }
     match &res.source {
+        Source::Virtual(_) => {}
         Source::Builtin(info) => {
             builtin::apply_defaults(info, &mut new);
             if subresource.is_none() {
@@ -599,6 +596,7 @@ pub fn scale_view(res: &Resource, obj: &Value) -> Result<Value, ApiError> {
 
 fn scale_paths(res: &Resource, obj: &Value) -> (String, String, Option<String>) {
     match &res.source {
+        Source::Virtual(_) => (".spec.replicas".into(), ".status.replicas".into(), None),
         Source::Builtin(info) => {
             let s = info.scale.unwrap_or(builtin::ScaleInfo { spec_replicas: ".spec.replicas", status_replicas: ".status.replicas", label_selector: None });
             (s.spec_replicas.to_string(), s.status_replicas.to_string(), builtin::scale_selector(info, obj))
@@ -688,22 +686,45 @@ async fn patch_scale(ctx: &Ctx, kind: PatchKind, body: &[u8], opts: &WriteOption
 
 /// `POST pods/{name}/binding`: assigns a pod to a node, once.
 async fn bind_pod(ctx: &Ctx, body: Bytes) -> ApiResult {
-    let res = ctx.resource.clone();
-    let opts = WriteOptions::from_ctx(ctx)?;
-    let binding = decode::parse_any(&content_type(ctx), &body, "Binding")?;
+    let mut binding = decode::parse_any(&content_type(ctx), &body, "Binding")?;
     let name = ctx.req.name.clone().unwrap_or_default();
+    match meta::name(&binding) {
+        Some(n) if n != name => {
+            return Err(ApiError(StatusError::bad_request(format!(
+                "the name of the object ({n}) does not match the name on the URL ({name})"
+            ))));
+        }
+        _ => {
+            meta::metadata_mut(&mut binding).insert("name".into(), Value::String(name));
+        }
+    }
+    bind(ctx, &binding).await
+}
+
+/// Carries out a `Binding` (from `pods/{name}/binding` or `bindings`): sets the
+/// pod's `spec.nodeName` if it has none yet.
+pub async fn bind(ctx: &Ctx, binding: &Value) -> ApiResult {
+    let pods = ctx.inner.resource("", "v1", "pods")?;
+    let opts = WriteOptions::from_ctx(ctx)?;
+    let name = meta::name(binding).unwrap_or("").to_string();
     let node = binding.pointer("/target/name").and_then(Value::as_str).unwrap_or("").to_string();
+    let mut errs = ErrorList::new();
+    if name.is_empty() {
+        errs.push(FieldError::required(Path::new("metadata").child("name"), "name or generateName is required"));
+    }
     if node.is_empty() {
-        let errs = ErrorList(vec![FieldError::required(Path::new("target").child("name"), "")]);
+        errs.push(FieldError::required(Path::new("target").child("name"), ""));
+    }
+    if !errs.is_empty() {
         return Err(ApiError(StatusError::invalid("Binding", "", &name, &errs)));
     }
-    guaranteed_update(&ctx.inner, &res, ctx.namespace(), &name, None, Some("binding"), &opts, |cur| {
-        if cur.pointer("/spec/nodeName").and_then(Value::as_str).is_some_and(|n| !n.is_empty()) {
+    guaranteed_update(&ctx.inner, &pods, ctx.namespace(), &name, None, Some("binding"), &opts, |cur| {
+        if let Some(existing) = cur.pointer("/spec/nodeName").and_then(Value::as_str).filter(|n| !n.is_empty()) {
             return Err(ApiError(StatusError::conflict(
                 "pods/binding",
                 "",
                 &name,
-                &format!("pod {name} is already assigned to node {:?}", cur.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("")),
+                &format!("pod {name} is already assigned to node {existing:?}"),
             )));
         }
         let mut v = cur.clone();

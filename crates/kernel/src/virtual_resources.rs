@@ -1,0 +1,180 @@
+//! Resources the kernel answers without storing them: access reviews (asked of
+//! the authorizer), TokenReview and SelfSubjectReview, Binding, and the
+//! deprecated ComponentStatus.
+
+use crate::authz::{Attributes, Decision};
+use crate::registry::Virtual;
+use crate::request::Verb;
+use crate::response::{ApiError, ApiResult, Wanted, json_value};
+use crate::server::Ctx;
+use apimachinery::{StatusError, UserInfo};
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+pub async fn handle(ctx: &Ctx, v: Virtual, wanted: Wanted, body: Bytes) -> ApiResult {
+    match (v, ctx.req.verb) {
+        (Virtual::ComponentStatuses, Verb::Get) => {
+            let name = ctx.req.name.clone().unwrap_or_default();
+            let item = component_statuses(ctx)
+                .into_iter()
+                .find(|c| c["metadata"]["name"] == name)
+                .ok_or_else(|| ApiError(StatusError::not_found("componentstatuses", "", &name)))?;
+            let mut item = item;
+            item["kind"] = json!("ComponentStatus");
+            item["apiVersion"] = json!("v1");
+            if wanted == Wanted::Table {
+                return Ok(json_value(200, &crate::table::table(ctx, &[item], "", None)));
+            }
+            Ok(json_value(200, &item))
+        }
+        (Virtual::ComponentStatuses, Verb::List) => {
+            let items = component_statuses(ctx);
+            if wanted == Wanted::Table {
+                return Ok(json_value(200, &crate::table::table(ctx, &items, "", None)));
+            }
+            Ok(json_value(200, &json!({"kind": "ComponentStatusList", "apiVersion": "v1", "metadata": {}, "items": items})))
+        }
+        (_, Verb::Create) if ctx.req.subresource.is_none() => {
+            let ct = ctx.headers.get(http::header::CONTENT_TYPE).and_then(|h| h.to_str().ok()).unwrap_or("application/json");
+            let mut obj = crate::decode::parse_any(ct, &body, &ctx.resource.kind)?;
+            crate::decode::check_type_meta(&ctx.resource, &mut obj)?;
+            match v {
+                Virtual::Bindings => crate::write::bind(ctx, &obj).await,
+                Virtual::SelfSubjectReviews => Ok(self_subject_review(&ctx.user, &ctx.req.version)),
+                Virtual::TokenReviews => {
+                    // No bearer-token authenticator is configured in this kernel, so no
+                    // token is valid: say so rather than guess.
+                    obj["status"] = json!({"authenticated": false, "error": "no token authenticator is configured on this server"});
+                    Ok(json_value(201, &echo(obj)))
+                }
+                Virtual::SelfSubjectAccessReviews => {
+                    let status = review(ctx, &ctx.user, &obj, None)?;
+                    obj["status"] = status;
+                    Ok(json_value(201, &echo(obj)))
+                }
+                Virtual::SubjectAccessReviews | Virtual::LocalSubjectAccessReviews => {
+                    let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
+                    let strings = |k: &str| -> Vec<String> {
+                        spec.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default()
+                    };
+                    let mut subject = UserInfo::new(spec.get("user").and_then(Value::as_str).unwrap_or(""), strings("groups"));
+                    subject.uid = spec.get("uid").and_then(Value::as_str).unwrap_or("").to_string();
+                    if let Some(extra) = spec.get("extra").and_then(Value::as_object) {
+                        for (k, vals) in extra {
+                            let vals = vals.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default();
+                            subject.extra.insert(k.clone(), vals);
+                        }
+                    }
+                    if subject.name.is_empty() && subject.groups.is_empty() {
+                        let errs = apimachinery::ErrorList(vec![apimachinery::FieldError::invalid(
+                            apimachinery::Path::new("spec").child("user"),
+                            "",
+                            "at least one of user or group must be specified",
+                        )]);
+                        return Err(ApiError(StatusError::invalid(&ctx.resource.kind, &ctx.resource.group, "", &errs)));
+                    }
+                    let ns = if v == Virtual::LocalSubjectAccessReviews { ctx.namespace() } else { None };
+                    let status = review(ctx, &subject, &obj, ns)?;
+                    obj["status"] = status;
+                    Ok(json_value(201, &echo(obj)))
+                }
+                Virtual::SelfSubjectRulesReviews => {
+                    let ns = obj.pointer("/spec/namespace").and_then(Value::as_str).unwrap_or("").to_string();
+                    let (resource_rules, non_resource_rules, incomplete) = ctx.inner.rules_for(&ctx.user, &ns);
+                    obj["status"] = json!({
+                        "resourceRules": resource_rules,
+                        "nonResourceRules": non_resource_rules,
+                        "incomplete": incomplete,
+                    });
+                    Ok(json_value(201, &echo(obj)))
+                }
+                Virtual::ComponentStatuses => Err(ApiError(StatusError::method_not_allowed())),
+            }
+        }
+        _ => Err(ApiError(StatusError::method_not_allowed())),
+    }
+}
+
+/// Reviews come back with the spec they were sent and no stored metadata.
+fn echo(mut obj: Value) -> Value {
+    if let Some(m) = obj.as_object_mut() {
+        m.insert("metadata".into(), json!({}));
+    }
+    obj
+}
+
+/// Answers an access review's `spec.resourceAttributes` or `spec.nonResourceAttributes` for `user`.
+fn review(ctx: &Ctx, user: &UserInfo, obj: &Value, namespace: Option<&str>) -> Result<Value, ApiError> {
+    let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let attrs = if let Some(ra) = spec.get("resourceAttributes") {
+        let ns = s(ra, "namespace");
+        if let Some(url_ns) = namespace {
+            if !ns.is_empty() && ns != url_ns {
+                let errs = apimachinery::ErrorList(vec![apimachinery::FieldError::invalid(
+                    apimachinery::Path::new("spec").child("resourceAttributes").child("namespace"),
+                    ns.clone(),
+                    "must match metadata.namespace",
+                )]);
+                return Err(ApiError(StatusError::invalid(&ctx.resource.kind, &ctx.resource.group, "", &errs)));
+            }
+        }
+        Attributes {
+            verb: s(ra, "verb"),
+            group: s(ra, "group"),
+            version: s(ra, "version"),
+            resource: s(ra, "resource"),
+            subresource: s(ra, "subresource"),
+            namespace: namespace.map(String::from).unwrap_or(ns),
+            name: s(ra, "name"),
+            path: None,
+        }
+    } else if let Some(nr) = spec.get("nonResourceAttributes") {
+        Attributes { verb: s(nr, "verb"), path: Some(s(nr, "path")), ..Default::default() }
+    } else {
+        let errs = apimachinery::ErrorList(vec![apimachinery::FieldError::required(
+            apimachinery::Path::new("spec").child("resourceAttributes"),
+            "exactly one of nonResourceAttributes or resourceAttributes must be specified",
+        )]);
+        return Err(ApiError(StatusError::invalid(&ctx.resource.kind, &ctx.resource.group, "", &errs)));
+    };
+    Ok(match ctx.inner.authorize(user, &attrs) {
+        Decision::Allow => json!({"allowed": true}),
+        Decision::Deny(reason) if reason.is_empty() => json!({"allowed": false}),
+        Decision::Deny(reason) => json!({"allowed": false, "reason": reason}),
+    })
+}
+
+/// `kubectl auth whoami`: who the server thinks the caller is.
+pub fn self_subject_review(user: &UserInfo, version: &str) -> axum::response::Response {
+    let mut info = json!({"username": user.name, "groups": user.groups});
+    if !user.uid.is_empty() {
+        info["uid"] = json!(user.uid);
+    }
+    if !user.extra.is_empty() {
+        info["extra"] = json!(user.extra);
+    }
+    json_value(
+        201,
+        &json!({
+            "kind": "SelfSubjectReview",
+            "apiVersion": format!("authentication.k8s.io/{version}"),
+            "metadata": {},
+            "status": {"userInfo": info},
+        }),
+    )
+}
+
+/// The components this kernel runs, as the deprecated ComponentStatus API shows
+/// them: the store (kube's `etcd-0`), and the controllers.
+fn component_statuses(ctx: &Ctx) -> Vec<Value> {
+    let store_ok = ctx.inner.store.stats().commits > 0 || ctx.inner.store.revision() > 0;
+    let cond = |healthy: bool, message: &str| {
+        json!([{"type": "Healthy", "status": if healthy { "True" } else { "False" }, "message": message}])
+    };
+    vec![
+        json!({"metadata": {"name": "controller-manager"}, "conditions": cond(true, "ok: garbage collector, namespace and CRD controllers run in the kernel")}),
+        json!({"metadata": {"name": "etcd-0"}, "conditions": cond(store_ok, &format!("ok: sqlite store at revision {}", ctx.inner.store.revision()))}),
+        json!({"metadata": {"name": "scheduler"}, "conditions": cond(false, "no scheduler runs in this kernel yet")}),
+    ]
+}
