@@ -73,7 +73,8 @@ impl Status {
 /// An API error: an HTTP status code plus the `Status` body to send.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub struct StatusError {
-    pub status: Status,
+    /// Boxed so `Result<T, StatusError>` stays small on the happy path.
+    pub status: Box<Status>,
 }
 
 impl fmt::Display for StatusError {
@@ -104,7 +105,7 @@ impl StatusError {
         details: Option<StatusDetails>,
     ) -> Self {
         StatusError {
-            status: Status {
+            status: Box::new(Status {
                 kind: "Status".into(),
                 api_version: "v1".into(),
                 metadata: Default::default(),
@@ -113,7 +114,7 @@ impl StatusError {
                 reason: reason.into(),
                 details,
                 code,
-            },
+            }),
         }
     }
 

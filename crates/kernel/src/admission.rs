@@ -15,26 +15,45 @@ use std::sync::Arc;
 pub fn namespace_lifecycle(inner: &Arc<Inner>, namespace: &str) -> Result<(), ApiError> {
     let ns_res = inner.resource("", "v1", "namespaces")?;
     let Some(ns) = inner.cache.get(&ns_res.key("", namespace)) else {
-        return Err(ApiError(StatusError::not_found("namespaces", "", namespace)));
+        return Err(ApiError::from(StatusError::not_found(
+            "namespaces",
+            "",
+            namespace,
+        )));
     };
     let v = ns.value();
-    if v.pointer("/metadata/deletionTimestamp").is_some() || v.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating") {
-        return Err(ApiError(StatusError::forbidden(
+    if v.pointer("/metadata/deletionTimestamp").is_some()
+        || v.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
+    {
+        return Err(ApiError::from(StatusError::forbidden(
             "",
             "",
             "",
-            format!("unable to create new content in namespace {namespace} because it is being terminated"),
+            format!(
+                "unable to create new content in namespace {namespace} because it is being terminated"
+            ),
         )));
     }
     Ok(())
 }
 
 /// Objects of `plural` in `namespace`, parsed.
-fn list_in(inner: &Arc<Inner>, group: &str, version: &str, plural: &str, namespace: &str) -> Vec<Value> {
-    let Some(res) = inner.registry.get(group, version, plural) else { return Vec::new() };
+fn list_in(
+    inner: &Arc<Inner>,
+    group: &str,
+    version: &str,
+    plural: &str,
+    namespace: &str,
+) -> Vec<Value> {
+    let Some(res) = inner.registry.get(group, version, plural) else {
+        return Vec::new();
+    };
     let (start, end) = res.range(Some(namespace));
     let (items, _, _) = inner.cache.range(&start, &end, None, 0, |_, _| true);
-    items.iter().map(|(_, o)| wire::object_value(&res, &o.raw)).collect()
+    items
+        .iter()
+        .map(|(_, o)| wire::object_value(&res, &o.raw))
+        .collect()
 }
 
 /// Admission on create; returns warnings.
@@ -44,18 +63,33 @@ pub async fn admit_create(
     info: &builtin::ResourceInfo,
     obj: &mut Value,
 ) -> Result<Vec<String>, ApiError> {
-    let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string();
+    let ns = obj
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     if info.group.is_empty() && info.plural == "pods" {
         service_account(inner, &ns, obj)?;
         builtin::admit_default_tolerations(obj);
         limit_ranger(inner, res, &ns, obj)?;
         // No PriorityClasses are served yet, so every pod gets the default priority 0.
         builtin::admit_priority(obj, &[]).map_err(|e| {
-            let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
-            ApiError(StatusError::forbidden(&res.plural, &res.group, &name, e.status_message(&res.plural, &name)))
+            let name = obj
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            ApiError::from(StatusError::forbidden(
+                &res.plural,
+                &res.group,
+                &name,
+                e.status_message(&res.plural, &name),
+            ))
         })?;
     }
-    if info.group.is_empty() && (info.plural == "persistentvolumeclaims" || info.plural == "persistentvolumes") {
+    if info.group.is_empty()
+        && (info.plural == "persistentvolumeclaims" || info.plural == "persistentvolumes")
+    {
         builtin::admit_storage_protection(obj);
     }
     if info.group.is_empty() && info.plural == "services" {
@@ -86,11 +120,13 @@ fn service_account(inner: &Arc<Inner>, namespace: &str, pod: &mut Value) -> Resu
         .to_string();
     let sa_res = inner.resource("", "v1", "serviceaccounts")?;
     let Some(sa) = inner.cache.get(&sa_res.key(namespace, &sa_name)) else {
-        return Err(ApiError(StatusError::forbidden(
+        return Err(ApiError::from(StatusError::forbidden(
             "pods",
             "",
             "",
-            format!("error looking up service account {namespace}/{sa_name}: serviceaccount {sa_name:?} not found"),
+            format!(
+                "error looking up service account {namespace}/{sa_name}: serviceaccount {sa_name:?} not found"
+            ),
         )));
     };
     if let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
@@ -98,8 +134,12 @@ fn service_account(inner: &Arc<Inner>, namespace: &str, pod: &mut Value) -> Resu
         spec.insert("serviceAccount".into(), Value::String(sa_name));
     }
     let sa = sa.value();
-    let pod_opt_out = pod.pointer("/spec/automountServiceAccountToken").and_then(Value::as_bool);
-    let sa_opt_out = sa.get("automountServiceAccountToken").and_then(Value::as_bool);
+    let pod_opt_out = pod
+        .pointer("/spec/automountServiceAccountToken")
+        .and_then(Value::as_bool);
+    let sa_opt_out = sa
+        .get("automountServiceAccountToken")
+        .and_then(Value::as_bool);
     if pod_opt_out == Some(false) || (pod_opt_out.is_none() && sa_opt_out == Some(false)) {
         return Ok(());
     }
@@ -108,7 +148,12 @@ fn service_account(inner: &Arc<Inner>, namespace: &str, pod: &mut Value) -> Resu
 }
 
 /// LimitRanger: container defaults and min/max from the namespace's LimitRanges.
-fn limit_ranger(inner: &Arc<Inner>, res: &Arc<Resource>, namespace: &str, pod: &mut Value) -> Result<(), ApiError> {
+fn limit_ranger(
+    inner: &Arc<Inner>,
+    res: &Arc<Resource>,
+    namespace: &str,
+    pod: &mut Value,
+) -> Result<(), ApiError> {
     let ranges = list_in(inner, "", "v1", "limitranges", namespace);
     if ranges.is_empty() {
         return Ok(());
@@ -116,8 +161,17 @@ fn limit_ranger(inner: &Arc<Inner>, res: &Arc<Resource>, namespace: &str, pod: &
     match builtin::admit_limit_range(pod, &ranges) {
         Ok(()) => Ok(()),
         Err(e) => {
-            let name = pod.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
-            Err(ApiError(StatusError::forbidden(&res.plural, &res.group, &name, e.status_message(&res.plural, &name))))
+            let name = pod
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            Err(ApiError::from(StatusError::forbidden(
+                &res.plural,
+                &res.group,
+                &name,
+                e.status_message(&res.plural, &name),
+            )))
         }
     }
 }
@@ -140,11 +194,18 @@ fn allocate_service(inner: &Arc<Inner>, svc: &mut Value) -> Result<(), ApiError>
                 used_ips.extend(ips.iter().filter_map(|i| i.as_str().map(String::from)));
             }
             if let Some(ports) = v.pointer("/spec/ports").and_then(Value::as_array) {
-                used_ports.extend(ports.iter().filter_map(|p| p.get("nodePort").and_then(Value::as_i64)));
+                used_ports.extend(
+                    ports
+                        .iter()
+                        .filter_map(|p| p.get("nodePort").and_then(Value::as_i64)),
+                );
             }
         }
     }
-    let mut recent = inner.recent_allocations.lock().unwrap_or_else(|e| e.into_inner());
+    let mut recent = inner
+        .recent_allocations
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let now = std::time::Instant::now();
     recent.retain(|_, t| now.duration_since(*t) < std::time::Duration::from_secs(60));
     let taken = |k: &str, recent: &HashMap<String, std::time::Instant>| recent.contains_key(k);
@@ -156,7 +217,9 @@ fn allocate_service(inner: &Arc<Inner>, svc: &mut Value) -> Result<(), ApiError>
             // .0 is the network, .1 is the `kubernetes` service; hand out from .10 up.
             (10..SERVICE_NET_SIZE - 1).find_map(|i| {
                 let ip = std::net::Ipv4Addr::from(SERVICE_NET + i).to_string();
-                let free = !used_ips.contains(&ip) && !taken(&format!("ip/{ip}"), &recent) && !recent_ips.contains(&ip);
+                let free = !used_ips.contains(&ip)
+                    && !taken(&format!("ip/{ip}"), &recent)
+                    && !recent_ips.contains(&ip);
                 if free {
                     recent_ips.push(ip.clone());
                     Some(ip)
@@ -167,7 +230,9 @@ fn allocate_service(inner: &Arc<Inner>, svc: &mut Value) -> Result<(), ApiError>
         },
         || {
             NODE_PORTS.clone().find(|p| {
-                let free = !used_ports.contains(p) && !taken(&format!("port/{p}"), &recent) && !recent_ports.contains(p);
+                let free = !used_ports.contains(p)
+                    && !taken(&format!("port/{p}"), &recent)
+                    && !recent_ports.contains(p);
                 if free {
                     recent_ports.push(*p);
                 }
@@ -181,5 +246,5 @@ fn allocate_service(inner: &Arc<Inner>, svc: &mut Value) -> Result<(), ApiError>
     for p in recent_ports {
         recent.insert(format!("port/{p}"), now);
     }
-    r.map_err(|e| ApiError(StatusError::internal(e)))
+    r.map_err(|e| ApiError::from(StatusError::internal(e)))
 }

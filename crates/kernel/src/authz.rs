@@ -28,7 +28,11 @@ pub trait Authorizer: Send + Sync + 'static {
 
     /// The rules `user` holds in `namespace` as SelfSubjectRulesReview reports
     /// them: (resourceRules, nonResourceRules, incomplete).
-    fn rules(&self, user: &UserInfo, namespace: &str) -> (Vec<serde_json::Value>, Vec<serde_json::Value>, bool);
+    fn rules(
+        &self,
+        user: &UserInfo,
+        namespace: &str,
+    ) -> (Vec<serde_json::Value>, Vec<serde_json::Value>, bool);
 }
 
 /// Allows members of `system:masters` everything and everyone else nothing, which
@@ -39,10 +43,18 @@ pub struct MastersOnly;
 
 impl Authorizer for MastersOnly {
     fn authorize(&self, user: &UserInfo, _attrs: &Attributes) -> Decision {
-        if user.in_group("system:masters") { Decision::Allow } else { Decision::Deny(String::new()) }
+        if user.in_group("system:masters") {
+            Decision::Allow
+        } else {
+            Decision::Deny(String::new())
+        }
     }
 
-    fn rules(&self, user: &UserInfo, _namespace: &str) -> (Vec<serde_json::Value>, Vec<serde_json::Value>, bool) {
+    fn rules(
+        &self,
+        user: &UserInfo,
+        _namespace: &str,
+    ) -> (Vec<serde_json::Value>, Vec<serde_json::Value>, bool) {
         if user.in_group("system:masters") {
             (
                 vec![serde_json::json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]})],
@@ -58,10 +70,21 @@ impl Authorizer for MastersOnly {
 /// The 403 message kube-apiserver writes.
 pub fn forbidden_message(user: &UserInfo, a: &Attributes, reason: &str) -> String {
     let mut msg = if let Some(path) = &a.path {
-        format!("forbidden: User {:?} cannot {} path {:?}", user.name, a.verb, path)
+        format!(
+            "forbidden: User {:?} cannot {} path {:?}",
+            user.name, a.verb, path
+        )
     } else {
-        let what = if a.subresource.is_empty() { a.resource.clone() } else { format!("{}/{}", a.resource, a.subresource) };
-        let subject = if a.name.is_empty() { what.clone() } else { format!("{what} {:?}", a.name) };
+        let what = if a.subresource.is_empty() {
+            a.resource.clone()
+        } else {
+            format!("{}/{}", a.resource, a.subresource)
+        };
+        let subject = if a.name.is_empty() {
+            what.clone()
+        } else {
+            format!("{what} {:?}", a.name)
+        };
         let scope = if a.namespace.is_empty() {
             "at the cluster scope".to_string()
         } else {
@@ -86,7 +109,12 @@ mod tests {
     #[test]
     fn message_matches_golden() {
         let u = UserInfo::new("alice", vec![]);
-        let a = Attributes { verb: "list".into(), resource: "secrets".into(), namespace: "golden".into(), ..Default::default() };
+        let a = Attributes {
+            verb: "list".into(),
+            resource: "secrets".into(),
+            namespace: "golden".into(),
+            ..Default::default()
+        };
         assert_eq!(
             forbidden_message(&u, &a, ""),
             "secrets is forbidden: User \"alice\" cannot list resource \"secrets\" in API group \"\" in the namespace \"golden\""

@@ -21,7 +21,12 @@ pub struct CachedObject {
 impl CachedObject {
     pub fn new(raw: Bytes, revision: u64, create_revision: u64) -> Self {
         let labels = extract_labels(&raw);
-        CachedObject { raw, revision, create_revision, labels }
+        CachedObject {
+            raw,
+            revision,
+            create_revision,
+            labels,
+        }
     }
 
     /// The object parsed; costs a full JSON parse.
@@ -30,11 +35,17 @@ impl CachedObject {
     }
 
     pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels.iter().find(|(k, _)| &**k == key).map(|(_, v)| &**v)
+        self.labels
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, v)| &**v)
     }
 
     pub fn labels(&self) -> std::collections::BTreeMap<String, String> {
-        self.labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        self.labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 }
 
@@ -51,9 +62,12 @@ fn extract_labels(raw: &[u8]) -> Box<[(Box<str>, Box<str>)]> {
         metadata: Option<Meta>,
     }
     match serde_json::from_slice::<Doc>(raw) {
-        Ok(Doc { metadata: Some(Meta { labels: Some(l) }) }) => {
-            l.into_iter().map(|(k, v)| (k.into_boxed_str(), v.into_boxed_str())).collect()
-        }
+        Ok(Doc {
+            metadata: Some(Meta { labels: Some(l) }),
+        }) => l
+            .into_iter()
+            .map(|(k, v)| (k.into_boxed_str(), v.into_boxed_str()))
+            .collect(),
         _ => Box::new([]),
     }
 }
@@ -89,6 +103,9 @@ pub struct Event {
     pub previous: Option<Arc<CachedObject>>,
 }
 
+/// Where a watcher receives every event after its start.
+pub type EventReceiver = broadcast::Receiver<Arc<Event>>;
+
 /// A watch start older than the event window.
 #[derive(Debug, Clone, Copy)]
 pub struct TooOld {
@@ -113,7 +130,9 @@ pub struct Cache {
 
 impl std::fmt::Debug for Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cache").field("capacity", &self.capacity).finish()
+        f.debug_struct("Cache")
+            .field("capacity", &self.capacity)
+            .finish()
     }
 }
 
@@ -196,25 +215,45 @@ impl Cache {
             let previous = st.objects.get(&ev.key).cloned();
             let event = match (&ev.kind, &ev.value) {
                 (store::EventKind::Put, Some(v)) => {
-                    let obj = Arc::new(CachedObject::new(v.clone(), ev.revision, ev.create_revision));
+                    let obj = Arc::new(CachedObject::new(
+                        v.clone(),
+                        ev.revision,
+                        ev.create_revision,
+                    ));
                     st.objects.insert(ev.key.clone(), obj.clone());
-                    let kind = if previous.is_some() { EventKind::Modified } else { EventKind::Added };
-                    Event { revision: ev.revision, key: ev.key.clone(), kind, object: obj, previous }
+                    let kind = if previous.is_some() {
+                        EventKind::Modified
+                    } else {
+                        EventKind::Added
+                    };
+                    Event {
+                        revision: ev.revision,
+                        key: ev.key.clone(),
+                        kind,
+                        object: obj,
+                        previous,
+                    }
                 }
                 _ => {
                     st.objects.remove(&ev.key);
                     let Some(prev) = previous else { continue };
                     let raw = with_resource_version(&prev.raw, ev.revision);
                     let obj = Arc::new(CachedObject::new(raw, ev.revision, prev.create_revision));
-                    Event { revision: ev.revision, key: ev.key.clone(), kind: EventKind::Deleted, object: obj, previous: Some(prev) }
+                    Event {
+                        revision: ev.revision,
+                        key: ev.key.clone(),
+                        kind: EventKind::Deleted,
+                        object: obj,
+                        previous: Some(prev),
+                    }
                 }
             };
             st.revision = ev.revision;
             let event = Arc::new(event);
-            if st.ring.len() == self.capacity {
-                if let Some(old) = st.ring.pop_front() {
-                    st.window_start = old.revision;
-                }
+            if st.ring.len() == self.capacity
+                && let Some(old) = st.ring.pop_front()
+            {
+                st.window_start = old.revision;
             }
             st.ring.push_back(event.clone());
             // No receivers is normal; a lagging receiver finds out on its next recv.
@@ -227,12 +266,20 @@ impl Cache {
 
     /// The events after `revision` still in the window, and a receiver for every later
     /// one, taken atomically so nothing is missed or repeated.
-    pub fn watch_from(&self, revision: u64) -> Result<(Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>), TooOld> {
+    pub fn watch_from(&self, revision: u64) -> Result<(Vec<Arc<Event>>, EventReceiver), TooOld> {
         let st = self.read();
         if revision < st.window_start {
-            return Err(TooOld { requested: revision, oldest: st.window_start + 1 });
+            return Err(TooOld {
+                requested: revision,
+                oldest: st.window_start + 1,
+            });
         }
-        let backlog = st.ring.iter().filter(|e| e.revision > revision).cloned().collect();
+        let backlog = st
+            .ring
+            .iter()
+            .filter(|e| e.revision > revision)
+            .cloned()
+            .collect();
         Ok((backlog, self.tx.subscribe()))
     }
 
@@ -242,12 +289,15 @@ impl Cache {
         &self,
         start: &str,
         end: &str,
-    ) -> (Vec<(String, Arc<CachedObject>)>, u64, broadcast::Receiver<Arc<Event>>) {
+    ) -> (Vec<(String, Arc<CachedObject>)>, u64, EventReceiver) {
         use std::ops::Bound;
         let st = self.read();
         let items = st
             .objects
-            .range::<String, _>((Bound::Included(start.to_string()), Bound::Excluded(end.to_string())))
+            .range::<String, _>((
+                Bound::Included(start.to_string()),
+                Bound::Excluded(end.to_string()),
+            ))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         (items, st.revision, self.tx.subscribe())
@@ -264,7 +314,10 @@ pub fn with_resource_version(raw: &[u8], revision: u64) -> Bytes {
     match serde_json::from_slice::<Value>(raw) {
         Ok(mut v) => {
             if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-                m.insert("resourceVersion".into(), Value::String(revision.to_string()));
+                m.insert(
+                    "resourceVersion".into(),
+                    Value::String(revision.to_string()),
+                );
             }
             Bytes::from(serde_json::to_vec(&v).unwrap_or_else(|_| raw.to_vec()))
         }
@@ -300,15 +353,35 @@ mod tests {
     #[test]
     fn events_window_and_labels() {
         let c = Cache::new(Vec::new(), 0, 2);
-        c.apply(&[put(1, "/core/configmaps/a/x", r#"{"metadata":{"name":"x","labels":{"app":"web"}}}"#)]);
-        c.apply(&[put(2, "/core/configmaps/a/x", r#"{"metadata":{"name":"x"}}"#)]);
-        c.apply(&[store::Event { revision: 3, key: "/core/configmaps/a/x".into(), kind: store::EventKind::Delete, value: None, create_revision: 1 }]);
+        c.apply(&[put(
+            1,
+            "/core/configmaps/a/x",
+            r#"{"metadata":{"name":"x","labels":{"app":"web"}}}"#,
+        )]);
+        c.apply(&[put(
+            2,
+            "/core/configmaps/a/x",
+            r#"{"metadata":{"name":"x"}}"#,
+        )]);
+        c.apply(&[store::Event {
+            revision: 3,
+            key: "/core/configmaps/a/x".into(),
+            kind: store::EventKind::Delete,
+            value: None,
+            create_revision: 1,
+        }]);
         assert!(c.get("/core/configmaps/a/x").is_none());
-        assert!(c.watch_from(0).is_err(), "event 1 fell out of a window of 2");
+        assert!(
+            c.watch_from(0).is_err(),
+            "event 1 fell out of a window of 2"
+        );
         let (backlog, _rx) = c.watch_from(1).expect("in window");
         let kinds: Vec<_> = backlog.iter().map(|e| e.kind).collect();
         assert_eq!(kinds, vec![EventKind::Modified, EventKind::Deleted]);
-        assert_eq!(backlog[0].previous.as_ref().and_then(|p| p.label("app")), Some("web"));
+        assert_eq!(
+            backlog[0].previous.as_ref().and_then(|p| p.label("app")),
+            Some("web")
+        );
         let deleted = backlog[1].object.value();
         assert_eq!(deleted["metadata"]["resourceVersion"], "3");
         assert_eq!(c.revision(), 3);
@@ -321,9 +394,21 @@ mod tests {
             c.apply(&[put(i as u64 + 1, &format!("/core/configmaps/ns/{n}"), "{}")]);
         }
         c.apply(&[put(4, "/core/configmaps/other/z", "{}")]);
-        let (page, rev, more) = c.range("/core/configmaps/ns/", "/core/configmaps/ns0", None, 2, |_, _| true);
+        let (page, rev, more) = c.range(
+            "/core/configmaps/ns/",
+            "/core/configmaps/ns0",
+            None,
+            2,
+            |_, _| true,
+        );
         assert_eq!((page.len(), rev, more), (2, 4, true));
-        let (page, _, more) = c.range("/core/configmaps/ns/", "/core/configmaps/ns0", Some(&page[1].0), 2, |_, _| true);
+        let (page, _, more) = c.range(
+            "/core/configmaps/ns/",
+            "/core/configmaps/ns0",
+            Some(&page[1].0),
+            2,
+            |_, _| true,
+        );
         assert_eq!((page.len(), more), (1, false));
         assert_eq!(page[0].0, "/core/configmaps/ns/c");
     }

@@ -13,16 +13,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 fn crd_resource(inner: &Inner) -> Option<Arc<Resource>> {
-    inner.registry.get("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+    inner
+        .registry
+        .get("apiextensions.k8s.io", "v1", "customresourcedefinitions")
 }
 
 /// Checks every version's schema is structural (run when a CRD is written).
 pub fn validate_schemas(crd: &Value) -> ErrorList {
     let mut errs = ErrorList::new();
-    let versions = crd.pointer("/spec/versions").and_then(Value::as_array).cloned().unwrap_or_default();
+    let versions = crd
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for (i, v) in versions.iter().enumerate() {
         if let Some(s) = v.pointer("/schema/openAPIV3Schema") {
-            let path = Path::new("spec").child("versions").index(i).child("schema").child("openAPIV3Schema");
+            let path = Path::new("spec")
+                .child("versions")
+                .index(i)
+                .child("schema")
+                .child("openAPIV3Schema");
             if let Err(e) = structural::Schema::from_openapi_v3(s, &path) {
                 errs.extend(e);
             }
@@ -35,18 +45,44 @@ pub fn validate_schemas(crd: &Value) -> ErrorList {
 fn resources_of(crd: &Value) -> Vec<Resource> {
     let name = meta::name(crd).unwrap_or("").to_string();
     let spec = crd.get("spec").cloned().unwrap_or(Value::Null);
-    let group = spec.get("group").and_then(Value::as_str).unwrap_or("").to_string();
+    let group = spec
+        .get("group")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let names = spec.get("names").cloned().unwrap_or(Value::Null);
-    let kind = names.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
-    let plural = names.get("plural").and_then(Value::as_str).unwrap_or("").to_string();
-    let singular = names.get("singular").and_then(Value::as_str).map(String::from).unwrap_or_else(|| kind.to_lowercase());
+    let kind = names
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let plural = names
+        .get("plural")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let singular = names
+        .get("singular")
+        .and_then(Value::as_str)
+        .map(String::from)
+        .unwrap_or_else(|| kind.to_lowercase());
     let strings = |v: Option<&Value>| -> Vec<String> {
-        v.and_then(Value::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default()
+        v.and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
     };
     let short_names = strings(names.get("shortNames"));
     let categories = strings(names.get("categories"));
     let namespaced = spec.get("scope").and_then(Value::as_str) != Some("Cluster");
-    let versions = spec.get("versions").and_then(Value::as_array).cloned().unwrap_or_default();
+    let versions = spec
+        .get("versions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let storage_version = versions
         .iter()
         .find(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
@@ -54,10 +90,19 @@ fn resources_of(crd: &Value) -> Vec<Resource> {
         .unwrap_or("")
         .to_string();
     let mut out = Vec::new();
-    for v in versions.iter().filter(|v| v.get("served").and_then(Value::as_bool) == Some(true)) {
-        let version = v.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+    for v in versions
+        .iter()
+        .filter(|v| v.get("served").and_then(Value::as_bool) == Some(true))
+    {
+        let version = v
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let raw_schema = v.pointer("/schema/openAPIV3Schema").cloned();
-        let schema = raw_schema.as_ref().and_then(|s| structural::Schema::from_openapi_v3(s, &Path::root()).ok());
+        let schema = raw_schema
+            .as_ref()
+            .and_then(|s| structural::Schema::from_openapi_v3(s, &Path::root()).ok());
         let printer_columns = v
             .get("additionalPrinterColumns")
             .and_then(Value::as_array)
@@ -65,24 +110,51 @@ fn resources_of(crd: &Value) -> Vec<Resource> {
                 cols.iter()
                     .map(|c| PrinterColumn {
                         name: c.get("name").and_then(Value::as_str).unwrap_or("").into(),
-                        type_: c.get("type").and_then(Value::as_str).unwrap_or("string").into(),
+                        type_: c
+                            .get("type")
+                            .and_then(Value::as_str)
+                            .unwrap_or("string")
+                            .into(),
                         format: c.get("format").and_then(Value::as_str).unwrap_or("").into(),
-                        description: c.get("description").and_then(Value::as_str).unwrap_or("").into(),
+                        description: c
+                            .get("description")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .into(),
                         priority: c.get("priority").and_then(Value::as_u64).unwrap_or(0) as u32,
-                        json_path: c.get("jsonPath").and_then(Value::as_str).unwrap_or("").into(),
+                        json_path: c
+                            .get("jsonPath")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .into(),
                     })
                     .collect()
             })
             .unwrap_or_default();
         let scale = v.pointer("/subresources/scale").map(|s| CustomScale {
-            spec_replicas: s.get("specReplicasPath").and_then(Value::as_str).unwrap_or(".spec.replicas").into(),
-            status_replicas: s.get("statusReplicasPath").and_then(Value::as_str).unwrap_or(".status.replicas").into(),
-            label_selector: s.get("labelSelectorPath").and_then(Value::as_str).map(String::from),
+            spec_replicas: s
+                .get("specReplicasPath")
+                .and_then(Value::as_str)
+                .unwrap_or(".spec.replicas")
+                .into(),
+            status_replicas: s
+                .get("statusReplicasPath")
+                .and_then(Value::as_str)
+                .unwrap_or(".status.replicas")
+                .into(),
+            label_selector: s
+                .get("labelSelectorPath")
+                .and_then(Value::as_str)
+                .map(String::from),
         });
         let selectable_fields = v
             .get("selectableFields")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|f| f.get("jsonPath").and_then(Value::as_str).map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f.get("jsonPath").and_then(Value::as_str).map(String::from))
+                    .collect()
+            })
             .unwrap_or_default();
         let custom = CustomVersion {
             crd_name: name.clone(),
@@ -104,7 +176,19 @@ fn resources_of(crd: &Value) -> Vec<Resource> {
             short_names: short_names.clone(),
             categories: categories.clone(),
             // The order apiextensions-apiserver lists them in.
-            verbs: ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"].iter().map(|s| s.to_string()).collect(),
+            verbs: [
+                "delete",
+                "deletecollection",
+                "get",
+                "list",
+                "patch",
+                "create",
+                "update",
+                "watch",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
             source: Source::Custom(Arc::new(custom)),
         });
     }
@@ -112,10 +196,15 @@ fn resources_of(crd: &Value) -> Vec<Resource> {
 }
 
 fn all_crds(inner: &Inner) -> Vec<Value> {
-    let Some(res) = crd_resource(inner) else { return Vec::new() };
+    let Some(res) = crd_resource(inner) else {
+        return Vec::new();
+    };
     let (start, end) = res.range(None);
     let (items, _, _) = inner.cache.range(&start, &end, None, 0, |_, _| true);
-    items.iter().map(|(_, o)| crate::wire::object_value(&res, &o.raw)).collect()
+    items
+        .iter()
+        .map(|(_, o)| crate::wire::object_value(&res, &o.raw))
+        .collect()
 }
 
 /// Registers every stored CRD (at start-up, before serving).
@@ -129,7 +218,9 @@ pub fn register_all(inner: &Arc<Inner>) {
 
 /// Keeps the registry and CRD statuses in step with CRD objects.
 pub async fn run(inner: Arc<Inner>) {
-    let Some(res) = crd_resource(&inner) else { return };
+    let Some(res) = crd_resource(&inner) else {
+        return;
+    };
     let (start, end) = res.range(None);
     loop {
         let (_, _, mut rx) = inner.cache.snapshot_and_watch(&start, &end);
@@ -164,8 +255,12 @@ async fn reconcile_all(inner: &Arc<Inner>) {
 }
 
 async fn reconcile(inner: &Arc<Inner>, crd: &Value) {
-    let Some(name) = meta::name(crd).map(String::from) else { return };
-    let Some(res) = crd_resource(inner) else { return };
+    let Some(name) = meta::name(crd).map(String::from) else {
+        return;
+    };
+    let Some(res) = crd_resource(inner) else {
+        return;
+    };
     if meta::deletion_timestamp(crd).is_some() {
         if meta::finalizers(crd).iter().any(|f| f == CRD_CLEANUP) {
             cleanup(inner, &res, crd, &name).await;
@@ -176,12 +271,22 @@ async fn reconcile(inner: &Arc<Inner>, crd: &Value) {
     let established = crd
         .pointer("/status/conditions")
         .and_then(Value::as_array)
-        .is_some_and(|c| c.iter().any(|x| x["type"] == "Established" && x["status"] == "True"));
-    let storage = resources_of(crd).first().map(|r| r.storage_version().to_string()).unwrap_or_default();
+        .is_some_and(|c| {
+            c.iter()
+                .any(|x| x["type"] == "Established" && x["status"] == "True")
+        });
+    let storage = resources_of(crd)
+        .first()
+        .map(|r| r.storage_version().to_string())
+        .unwrap_or_default();
     let stored: Vec<String> = crd
         .pointer("/status/storedVersions")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default();
     let accepted = crd.pointer("/status/acceptedNames").cloned();
     let names = crd.pointer("/spec/names").cloned().unwrap_or(Value::Null);
@@ -196,11 +301,10 @@ async fn reconcile(inner: &Arc<Inner>, crd: &Value) {
             stored.push(storage.clone());
         }
         let mut names = cur.pointer("/spec/names").cloned().unwrap_or(json!({}));
-        if names.get("singular").is_none() {
-            if let Some(k) = names.get("kind").and_then(Value::as_str) {
+        if names.get("singular").is_none()
+            && let Some(k) = names.get("kind").and_then(Value::as_str) {
                 names["singular"] = json!(k.to_lowercase());
             }
-        }
         v["status"] = json!({
             "acceptedNames": names,
             "conditions": [
@@ -249,12 +353,24 @@ async fn cleanup(inner: &Arc<Inner>, res: &Arc<Resource>, crd: &Value, name: &st
         }
     }
     inner.registry.remove_custom(name);
-    let r = guaranteed_update(inner, res, None, name, None, None, &WriteOptions::system(), |cur| {
-        let mut v = cur.clone();
-        let f: Vec<String> = meta::finalizers(cur).into_iter().filter(|f| f != CRD_CLEANUP).collect();
-        meta::set_finalizers(&mut v, &f);
-        Ok(v)
-    })
+    let r = guaranteed_update(
+        inner,
+        res,
+        None,
+        name,
+        None,
+        None,
+        &WriteOptions::system(),
+        |cur| {
+            let mut v = cur.clone();
+            let f: Vec<String> = meta::finalizers(cur)
+                .into_iter()
+                .filter(|f| f != CRD_CLEANUP)
+                .collect();
+            meta::set_finalizers(&mut v, &f);
+            Ok(v)
+        },
+    )
     .await;
     if let Err(e) = r {
         tracing::debug!(crd = %name, error = %e.0, "removing CRD finalizer");

@@ -55,7 +55,11 @@ pub fn parse_body(res: &Resource, content_type: &str, body: &[u8]) -> Result<Val
 
 /// Go's wording for the JSON errors clients see most.
 fn go_json_error(e: serde_json::Error) -> String {
-    if e.is_eof() { "unexpected end of JSON input".to_string() } else { e.to_string() }
+    if e.is_eof() {
+        "unexpected end of JSON input".to_string()
+    } else {
+        e.to_string()
+    }
 }
 
 /// Parses an auxiliary body (DeleteOptions, Scale, Binding, reviews) in whatever
@@ -65,7 +69,9 @@ pub fn parse_any(content_type: &str, body: &[u8], what: &str) -> Result<Value, S
     let parsed: Result<Value, String> = if protobuf::is_protobuf(content_type) {
         protobuf::decode(body).map_err(|e| e.to_string())
     } else if ct == "application/yaml" {
-        std::str::from_utf8(body).map_err(|e| e.to_string()).and_then(|s| serde_saphyr::from_str::<Value>(s).map_err(|e| e.to_string()))
+        std::str::from_utf8(body)
+            .map_err(|e| e.to_string())
+            .and_then(|s| serde_saphyr::from_str::<Value>(s).map_err(|e| e.to_string()))
     } else {
         serde_json::from_slice::<Value>(body).map_err(|e| e.to_string())
     };
@@ -80,13 +86,29 @@ pub fn check_type_meta(res: &Resource, obj: &mut Value) -> Result<(), StatusErro
             res.kind
         )));
     };
-    let kind = m.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
-    let api_version = m.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
+    let kind = m
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let api_version = m
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let want_av = res.api_version();
     if !kind.is_empty() && kind != res.kind {
-        let v = if api_version.is_empty() { want_av.clone() } else { api_version.clone() };
+        let v = if api_version.is_empty() {
+            want_av.clone()
+        } else {
+            api_version.clone()
+        };
         let short_v = v.rsplit('/').next().unwrap_or(&v).to_string();
-        let internal_group = if res.group.is_empty() { "core".to_string() } else { res.group.split('.').next().unwrap_or("").to_string() };
+        let internal_group = if res.group.is_empty() {
+            "core".to_string()
+        } else {
+            res.group.split('.').next().unwrap_or("").to_string()
+        };
         return Err(StatusError::bad_request(format!(
             "{kind} in version {short_v:?} cannot be handled as a {}: converting ({short_v}.{kind}) to ({internal_group}.{}): unknown conversion",
             res.kind, res.kind
@@ -108,13 +130,26 @@ pub fn check_type_meta(res: &Resource, obj: &mut Value) -> Result<(), StatusErro
 /// Walks a built-in object against its OpenAPI definition: refuses wrong types,
 /// drops unknown fields and returns their paths.
 pub fn check_builtin(res: &Resource, obj: &mut Value) -> Result<Vec<String>, StatusError> {
-    let Some(def) = openapi::definition_name(&res.group, &res.version, &res.kind) else { return Ok(Vec::new()) };
+    let Some(def) = openapi::definition_name(&res.group, &res.version, &res.kind) else {
+        return Ok(Vec::new());
+    };
     let defs = openapi::definitions_v2();
-    let Some(schema) = defs.get(def) else { return Ok(Vec::new()) };
-    let mut w = Walker { defs, unknown: Vec::new(), type_error: None, struct_name: short_name(def), kind: res.kind.clone() };
+    let Some(schema) = defs.get(def) else {
+        return Ok(Vec::new());
+    };
+    let mut w = Walker {
+        defs,
+        unknown: Vec::new(),
+        type_error: None,
+        struct_name: short_name(def),
+        kind: res.kind.clone(),
+    };
     w.walk(schema, obj, "", 0);
     if let Some(e) = w.type_error {
-        return Err(StatusError::bad_request(format!("{} in version {:?} cannot be handled as a {}: {e}", res.kind, res.version, res.kind)));
+        return Err(StatusError::bad_request(format!(
+            "{} in version {:?} cannot be handled as a {}: {e}",
+            res.kind, res.version, res.kind
+        )));
     }
     Ok(w.unknown)
 }
@@ -132,7 +167,10 @@ struct Walker<'a> {
 }
 
 impl Walker<'_> {
-    fn resolve<'s>(defs: &'s Map<String, Value>, mut schema: &'s Value) -> (&'s Value, Option<&'s str>) {
+    fn resolve<'s>(
+        defs: &'s Map<String, Value>,
+        mut schema: &'s Value,
+    ) -> (&'s Value, Option<&'s str>) {
         let mut name = None;
         for _ in 0..8 {
             if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
@@ -142,7 +180,11 @@ impl Walker<'_> {
                     Some(s) => schema = s,
                     None => break,
                 }
-            } else if let Some(first) = schema.get("allOf").and_then(Value::as_array).and_then(|a| a.first()) {
+            } else if let Some(first) = schema
+                .get("allOf")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+            {
                 schema = first;
             } else {
                 break;
@@ -171,10 +213,18 @@ impl Walker<'_> {
                 return;
             }
         }
-        if schema.get("x-kubernetes-int-or-string").and_then(Value::as_bool) == Some(true) {
+        if schema
+            .get("x-kubernetes-int-or-string")
+            .and_then(Value::as_bool)
+            == Some(true)
+        {
             return;
         }
-        if schema.get("x-kubernetes-preserve-unknown-fields").and_then(Value::as_bool) == Some(true) {
+        if schema
+            .get("x-kubernetes-preserve-unknown-fields")
+            .and_then(Value::as_bool)
+            == Some(true)
+        {
             return;
         }
         // Unions (JSONSchemaPropsOrBool and friends) accept any of their forms;
@@ -186,7 +236,11 @@ impl Walker<'_> {
         match ty {
             "object" => {
                 let Some(m) = v.as_object_mut() else {
-                    let go = if schema.get("properties").is_some() { "struct" } else { "map" };
+                    let go = if schema.get("properties").is_some() {
+                        "struct"
+                    } else {
+                        "map"
+                    };
                     self.type_mismatch(v, path, go);
                     return;
                 };
@@ -194,7 +248,11 @@ impl Walker<'_> {
                 let additional = schema.get("additionalProperties");
                 let mut drop = Vec::new();
                 for (k, child) in m.iter_mut() {
-                    let child_path = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let child_path = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     if depth == 0 && (k == "kind" || k == "apiVersion") {
                         continue;
                     }
@@ -236,25 +294,25 @@ impl Walker<'_> {
                     use base64::Engine;
                     let s = v.as_str().unwrap_or_default();
                     if let Err(e) = base64::engine::general_purpose::STANDARD.decode(s) {
-                        self.type_error = Some(format!("illegal base64 data at input byte {}", base64_error_offset(&e)));
+                        self.type_error = Some(format!(
+                            "illegal base64 data at input byte {}",
+                            base64_error_offset(&e)
+                        ));
                     }
                 }
             }
-            "integer" => {
-                if !(v.is_i64() || v.is_u64()) {
-                    let f = schema.get("format").and_then(Value::as_str).unwrap_or("int64");
-                    self.type_mismatch(v, path, f);
-                }
+            "integer" if !(v.is_i64() || v.is_u64()) => {
+                let f = schema
+                    .get("format")
+                    .and_then(Value::as_str)
+                    .unwrap_or("int64");
+                self.type_mismatch(v, path, f);
             }
-            "number" => {
-                if !v.is_number() {
-                    self.type_mismatch(v, path, "float64");
-                }
+            "number" if !v.is_number() => {
+                self.type_mismatch(v, path, "float64");
             }
-            "boolean" => {
-                if !v.is_boolean() {
-                    self.type_mismatch(v, path, "bool");
-                }
+            "boolean" if !v.is_boolean() => {
+                self.type_mismatch(v, path, "bool");
             }
             _ => {}
         }
@@ -287,17 +345,30 @@ fn base64_error_offset(e: &base64::DecodeError) -> usize {
 
 /// Unknown-field handling shared by built-in and custom objects: `paths` are the
 /// dropped fields. Strict refuses, Warn returns warnings, Ignore says nothing.
-pub fn unknown_fields(res: &Resource, paths: &[String], mode: FieldValidation) -> Result<Vec<String>, StatusError> {
+pub fn unknown_fields(
+    res: &Resource,
+    paths: &[String],
+    mode: FieldValidation,
+) -> Result<Vec<String>, StatusError> {
     if paths.is_empty() {
         return Ok(Vec::new());
     }
-    let messages: Vec<String> = paths.iter().map(|p| format!("unknown field {p:?}")).collect();
+    let messages: Vec<String> = paths
+        .iter()
+        .map(|p| format!("unknown field {p:?}"))
+        .collect();
     match mode {
         FieldValidation::Ignore => Ok(Vec::new()),
         FieldValidation::Warn => Ok(messages),
         FieldValidation::Strict => {
-            let what = format!("{} in version {:?} cannot be handled as a {}", res.kind, res.version, res.kind);
-            Err(StatusError::bad_request(format!("{what}: strict decoding error: {}", messages.join(", "))))
+            let what = format!(
+                "{} in version {:?} cannot be handled as a {}",
+                res.kind, res.version, res.kind
+            );
+            Err(StatusError::bad_request(format!(
+                "{what}: strict decoding error: {}",
+                messages.join(", ")
+            )))
         }
     }
 }
@@ -317,12 +388,19 @@ mod tests {
         assert_eq!(unknown, vec!["bogus".to_string()]);
         assert!(obj.get("bogus").is_none());
         let e = unknown_fields(&cm, &unknown, FieldValidation::Strict).expect_err("strict refuses");
-        assert_eq!(e.status.message, "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"bogus\"");
+        assert_eq!(
+            e.status.message,
+            "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"bogus\""
+        );
 
         let d = reg.get("apps", "v1", "deployments").expect("deployments");
         let mut bad = json!({"metadata": {"name": "a"}, "spec": {"replicas": "three"}});
         let e = check_builtin(&d, &mut bad).expect_err("replicas must be an integer");
-        assert!(e.status.message.contains("cannot unmarshal string"), "{}", e.status.message);
+        assert!(
+            e.status.message.contains("cannot unmarshal string"),
+            "{}",
+            e.status.message
+        );
 
         let mut secret = json!({"metadata": {"name": "s"}, "data": {"k": "not base64!"}});
         let s = reg.get("", "v1", "secrets").expect("secrets");
@@ -335,6 +413,9 @@ mod tests {
         let cm = reg.get("", "v1", "configmaps").expect("configmaps");
         let mut obj = json!({"apiVersion": "v1", "kind": "Secret"});
         let e = check_type_meta(&cm, &mut obj).expect_err("mismatch");
-        assert_eq!(e.status.message, "Secret in version \"v1\" cannot be handled as a ConfigMap: converting (v1.Secret) to (core.ConfigMap): unknown conversion");
+        assert_eq!(
+            e.status.message,
+            "Secret in version \"v1\" cannot be handled as a ConfigMap: converting (v1.Secret) to (core.ConfigMap): unknown conversion"
+        );
     }
 }

@@ -38,23 +38,39 @@ impl DeleteOptions {
     fn parse(ctx: &Ctx, body: &[u8]) -> Result<Self, StatusError> {
         let mut o = DeleteOptions::default();
         if !body.iter().all(u8::is_ascii_whitespace) {
-            let ct = ctx.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+            let ct = ctx
+                .headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/json");
             let v = crate::decode::parse_any(ct, body, "DeleteOptions")?;
             o.grace_period = v.get("gracePeriodSeconds").and_then(Value::as_i64);
             if let Some(p) = v.get("propagationPolicy").and_then(Value::as_str) {
                 o.propagation = Some(parse_policy(p)?);
             }
             if let Some(orphan) = v.get("orphanDependents").and_then(Value::as_bool) {
-                o.propagation.get_or_insert(if orphan { Propagation::Orphan } else { Propagation::Background });
+                o.propagation.get_or_insert(if orphan {
+                    Propagation::Orphan
+                } else {
+                    Propagation::Background
+                });
             }
-            o.uid = v.pointer("/preconditions/uid").and_then(Value::as_str).map(String::from);
-            o.resource_version = v.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(String::from);
+            o.uid = v
+                .pointer("/preconditions/uid")
+                .and_then(Value::as_str)
+                .map(String::from);
+            o.resource_version = v
+                .pointer("/preconditions/resourceVersion")
+                .and_then(Value::as_str)
+                .map(String::from);
             if let Some(d) = v.get("dryRun").and_then(Value::as_array) {
                 o.dry_run = d.iter().any(|x| x == "All");
             }
         }
         if let Some(g) = ctx.q("gracePeriodSeconds") {
-            o.grace_period = Some(g.parse().map_err(|_| StatusError::bad_request(format!("invalid gracePeriodSeconds {g:?}")))?);
+            o.grace_period = Some(g.parse().map_err(|_| {
+                StatusError::bad_request(format!("invalid gracePeriodSeconds {g:?}"))
+            })?);
         }
         if let Some(p) = ctx.q("propagationPolicy") {
             o.propagation = Some(parse_policy(p)?);
@@ -88,7 +104,7 @@ fn default_policy(res: &Resource) -> Propagation {
 
 pub async fn delete(ctx: &Ctx, body: Bytes) -> ApiResult {
     if ctx.req.subresource.is_some() {
-        return Err(ApiError(StatusError::method_not_allowed()));
+        return Err(ApiError::from(StatusError::method_not_allowed()));
     }
     let opts = DeleteOptions::parse(ctx, &body)?;
     let name = ctx.req.name.clone().unwrap_or_default();
@@ -107,30 +123,36 @@ pub async fn delete_object(
 ) -> Result<Bytes, ApiError> {
     let key = res.key(namespace.unwrap_or_default(), name);
     for _ in 0..16 {
-        let cur = inner.cache.get(&key).ok_or_else(|| ApiError(StatusError::not_found(&res.plural, &res.group, name)))?;
+        let cur = inner
+            .cache
+            .get(&key)
+            .ok_or_else(|| ApiError::from(StatusError::not_found(&res.plural, &res.group, name)))?;
         let obj = wire::object_value(res, &cur.raw);
-        if let Some(u) = &opts.uid {
-            if Some(u.as_str()) != meta::uid(&obj) {
-                return Err(ApiError(StatusError::conflict(
-                    &res.plural,
-                    &res.group,
-                    name,
-                    &format!("Precondition failed: UID in precondition: {u}, UID in object meta: {}", meta::uid(&obj).unwrap_or("")),
-                )));
-            }
+        if let Some(u) = &opts.uid
+            && Some(u.as_str()) != meta::uid(&obj)
+        {
+            return Err(ApiError::from(StatusError::conflict(
+                &res.plural,
+                &res.group,
+                name,
+                &format!(
+                    "Precondition failed: UID in precondition: {u}, UID in object meta: {}",
+                    meta::uid(&obj).unwrap_or("")
+                ),
+            )));
         }
-        if let Some(rv) = &opts.resource_version {
-            if *rv != cur.revision.to_string() {
-                return Err(ApiError(StatusError::conflict(
-                    &res.plural,
-                    &res.group,
-                    name,
-                    &format!(
-                        "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
-                        cur.revision
-                    ),
-                )));
-            }
+        if let Some(rv) = &opts.resource_version
+            && *rv != cur.revision.to_string()
+        {
+            return Err(ApiError::from(StatusError::conflict(
+                &res.plural,
+                &res.group,
+                name,
+                &format!(
+                    "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
+                    cur.revision
+                ),
+            )));
         }
         let policy = opts.propagation.unwrap_or_else(|| default_policy(res));
         let mut finalizers = meta::finalizers(&obj);
@@ -149,7 +171,10 @@ pub async fn delete_object(
         }
         let is_namespace = res.group.is_empty() && res.plural == "namespaces";
         let spec_finalizers = is_namespace
-            && obj.pointer("/spec/finalizers").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+            && obj
+                .pointer("/spec/finalizers")
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty());
         let grace = pod_grace_period(res, &obj, opts.grace_period);
         let already = meta::deletion_timestamp(&obj).is_some();
         if !finalizers.is_empty() || spec_finalizers || grace > 0 {
@@ -162,14 +187,19 @@ pub async fn delete_object(
             if !already {
                 let m = meta::metadata_mut(&mut new);
                 let when = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace);
-                m.insert("deletionTimestamp".into(), Value::String(meta::timestamp(when)));
+                m.insert(
+                    "deletionTimestamp".into(),
+                    Value::String(meta::timestamp(when)),
+                );
                 m.insert("deletionGracePeriodSeconds".into(), json!(grace));
             }
             if is_namespace {
                 new["status"]["phase"] = Value::String("Terminating".into());
             }
             if opts.dry_run {
-                return Ok(Bytes::from(serde_json::to_vec(&wire::storage_value(res, new)).unwrap_or_default()));
+                return Ok(Bytes::from(
+                    serde_json::to_vec(&wire::storage_value(res, new)).unwrap_or_default(),
+                ));
             }
             let stored = wire::storage_value(res, new);
             let w = store::Write {
@@ -178,34 +208,56 @@ pub async fn delete_object(
                 op: store::Op::Put {
                     encode: Box::new(move |rev| {
                         let mut v = stored;
-                        meta::metadata_mut(&mut v).insert("resourceVersion".into(), Value::String(rev.to_string()));
+                        meta::metadata_mut(&mut v)
+                            .insert("resourceVersion".into(), Value::String(rev.to_string()));
                         serde_json::to_vec(&v).map_err(|e| e.to_string())
                     }),
                 },
             };
             match inner.store.write(w).await {
                 Ok(c) => return Ok(c.value.unwrap_or_default()),
-                Err(store::Error::PreconditionFailed { current: Some(_), .. }) => continue,
+                Err(store::Error::PreconditionFailed {
+                    current: Some(_), ..
+                }) => continue,
                 Err(store::Error::PreconditionFailed { current: None, .. }) => {
-                    return Err(ApiError(StatusError::not_found(&res.plural, &res.group, name)));
+                    return Err(ApiError::from(StatusError::not_found(
+                        &res.plural,
+                        &res.group,
+                        name,
+                    )));
                 }
-                Err(e) => return Err(ApiError(crate::read::store_error(e))),
+                Err(e) => return Err(ApiError::from(crate::read::store_error(e))),
             }
         }
         if opts.dry_run {
             return Ok(cur.raw.clone());
         }
-        let w = store::Write { key: key.clone(), precondition: store::Precondition::ModRevision(cur.revision), op: store::Op::Delete };
+        let w = store::Write {
+            key: key.clone(),
+            precondition: store::Precondition::ModRevision(cur.revision),
+            op: store::Op::Delete,
+        };
         match inner.store.write(w).await {
             Ok(_) => return Ok(cur.raw.clone()),
-            Err(store::Error::PreconditionFailed { current: Some(_), .. }) => continue,
+            Err(store::Error::PreconditionFailed {
+                current: Some(_), ..
+            }) => continue,
             Err(store::Error::PreconditionFailed { current: None, .. }) => {
-                return Err(ApiError(StatusError::not_found(&res.plural, &res.group, name)));
+                return Err(ApiError::from(StatusError::not_found(
+                    &res.plural,
+                    &res.group,
+                    name,
+                )));
             }
-            Err(e) => return Err(ApiError(crate::read::store_error(e))),
+            Err(e) => return Err(ApiError::from(crate::read::store_error(e))),
         }
     }
-    Err(ApiError(StatusError::conflict(&res.plural, &res.group, name, "too many concurrent updates; try again")))
+    Err(ApiError::from(StatusError::conflict(
+        &res.plural,
+        &res.group,
+        name,
+        "too many concurrent updates; try again",
+    )))
 }
 
 /// Pods bound to a node and still running get a grace period for the node to stop
@@ -214,12 +266,21 @@ fn pod_grace_period(res: &Resource, obj: &Value, requested: Option<i64>) -> i64 
     if !(res.group.is_empty() && res.plural == "pods") {
         return 0;
     }
-    let bound = obj.pointer("/spec/nodeName").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
-    let phase = obj.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
+    let bound = obj
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .is_some_and(|n| !n.is_empty());
+    let phase = obj
+        .pointer("/status/phase")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if !bound || phase == "Succeeded" || phase == "Failed" {
         return 0;
     }
-    let default = obj.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30);
+    let default = obj
+        .pointer("/spec/terminationGracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(30);
     requested.unwrap_or(default).max(0)
 }
 
@@ -228,13 +289,19 @@ pub async fn delete_collection(ctx: &Ctx, body: Bytes) -> ApiResult {
     let opts = DeleteOptions::parse(ctx, &body)?;
     let filter = Filter::from_ctx(ctx)?;
     let (start, end) = res.range(ctx.namespace());
-    let (items, rev, _) = ctx.inner.cache.range(&start, &end, None, 0, |k, o| filter.matches(&res, k, o));
+    let (items, rev, _) = ctx
+        .inner
+        .cache
+        .range(&start, &end, None, 0, |k, o| filter.matches(&res, k, o));
     let mut deleted = Vec::new();
     for (key, _) in items {
         let (ns, name) = crate::select::split_key(&res, &key);
         let ns = if res.namespaced { Some(ns) } else { None };
         match delete_object(&ctx.inner, &res, ns, name, &opts).await {
-            Ok(raw) => deleted.push(serde_json::from_slice::<Value>(&wire::list_item(&res, &raw)).unwrap_or(Value::Null)),
+            Ok(raw) => deleted.push(
+                serde_json::from_slice::<Value>(&wire::list_item(&res, &raw))
+                    .unwrap_or(Value::Null),
+            ),
             Err(e) if e.0.code() == 404 => {}
             Err(e) => return Err(e),
         }

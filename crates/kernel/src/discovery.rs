@@ -39,7 +39,10 @@ const GROUP_ORDER: &[&str] = &[
 /// Versions ordered by Kubernetes' version priority (GA > beta > alpha, higher first).
 fn version_key(v: &str) -> (u32, i64, i64) {
     let rest = v.trim_start_matches('v');
-    let (major, tail) = rest.split_at(rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len()));
+    let (major, tail) = rest.split_at(
+        rest.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len()),
+    );
     let major: i64 = major.parse().unwrap_or(0);
     if tail.is_empty() {
         (3, major, 0)
@@ -58,11 +61,19 @@ type Groups = Vec<(String, Vec<(String, Vec<Arc<Resource>>)>)>;
 fn groups(inner: &Inner) -> Groups {
     let mut by_group: BTreeMap<String, BTreeMap<String, Vec<Arc<Resource>>>> = BTreeMap::new();
     for r in inner.registry.all() {
-        by_group.entry(r.group.clone()).or_default().entry(r.version.clone()).or_default().push(r);
+        by_group
+            .entry(r.group.clone())
+            .or_default()
+            .entry(r.version.clone())
+            .or_default()
+            .push(r);
     }
     let mut names: Vec<String> = by_group.keys().filter(|g| !g.is_empty()).cloned().collect();
     names.sort_by_key(|g| {
-        let pos = GROUP_ORDER.iter().position(|x| x == g).unwrap_or(GROUP_ORDER.len());
+        let pos = GROUP_ORDER
+            .iter()
+            .position(|x| x == g)
+            .unwrap_or(GROUP_ORDER.len());
         (pos, g.clone())
     });
     let mut out = Vec::new();
@@ -79,7 +90,7 @@ fn groups(inner: &Inner) -> Groups {
 
 fn sorted_versions(vs: BTreeMap<String, Vec<Arc<Resource>>>) -> Vec<(String, Vec<Arc<Resource>>)> {
     let mut v: Vec<_> = vs.into_iter().collect();
-    v.sort_by(|a, b| version_key(&b.0).cmp(&version_key(&a.0)));
+    v.sort_by_key(|(ver, _)| std::cmp::Reverse(version_key(ver)));
     for (_, rs) in v.iter_mut() {
         rs.sort_by(|a, b| a.plural.cmp(&b.plural));
     }
@@ -87,12 +98,23 @@ fn sorted_versions(vs: BTreeMap<String, Vec<Arc<Resource>>>) -> Vec<(String, Vec
 }
 
 fn group_doc(name: &str, versions: &[(String, Vec<Arc<Resource>>)]) -> Value {
-    let vs: Vec<Value> = versions.iter().map(|(v, _)| json!({"groupVersion": format!("{name}/{v}"), "version": v})).collect();
+    let vs: Vec<Value> = versions
+        .iter()
+        .map(|(v, _)| json!({"groupVersion": format!("{name}/{v}"), "version": v}))
+        .collect();
     json!({"name": name, "versions": vs, "preferredVersion": vs.first().cloned().unwrap_or(Value::Null)})
 }
 
 /// The subresources a resource serves: `(name, kind, group, version, verbs)`.
-fn subresources(r: &Resource) -> Vec<(&'static str, String, &'static str, &'static str, Vec<&'static str>)> {
+fn subresources(
+    r: &Resource,
+) -> Vec<(
+    &'static str,
+    String,
+    &'static str,
+    &'static str,
+    Vec<&'static str>,
+)> {
     let mut out = Vec::new();
     if r.group.is_empty() && r.plural == "pods" {
         out.push(("binding", "Binding".to_string(), "", "", vec!["create"]));
@@ -101,10 +123,22 @@ fn subresources(r: &Resource) -> Vec<(&'static str, String, &'static str, &'stat
         out.push(("finalize", "Namespace".to_string(), "", "", vec!["update"]));
     }
     if r.has_scale() {
-        out.push(("scale", "Scale".to_string(), "autoscaling", "v1", vec!["get", "patch", "update"]));
+        out.push((
+            "scale",
+            "Scale".to_string(),
+            "autoscaling",
+            "v1",
+            vec!["get", "patch", "update"],
+        ));
     }
     if r.has_status() {
-        out.push(("status", r.kind.clone(), "", "", vec!["get", "patch", "update"]));
+        out.push((
+            "status",
+            r.kind.clone(),
+            "",
+            "",
+            vec!["get", "patch", "update"],
+        ));
     }
     out
 }
@@ -114,7 +148,9 @@ fn subresources(r: &Resource) -> Vec<(&'static str, String, &'static str, &'stat
 fn storage_version_hash(r: &Resource) -> String {
     use base64::Engine;
     let gvk = match (r.group.as_str(), r.plural.as_str()) {
-        ("autoscaling", "horizontalpodautoscalers") => "autoscaling/v2/HorizontalPodAutoscaler".to_string(),
+        ("autoscaling", "horizontalpodautoscalers") => {
+            "autoscaling/v2/HorizontalPodAutoscaler".to_string()
+        }
         ("events.k8s.io", "events") => "/v1/Event".to_string(),
         _ => format!("{}/{}/{}", r.group, r.storage_version(), r.kind),
     };
@@ -123,7 +159,11 @@ fn storage_version_hash(r: &Resource) -> String {
 }
 
 fn resource_list(group: &str, version: &str, rs: &[Arc<Resource>]) -> Value {
-    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
     let mut resources = Vec::new();
     for r in rs {
         let mut e = json!({"name": r.plural, "singularName": r.singular, "namespaced": r.namespaced, "kind": r.kind, "verbs": r.verbs});
@@ -184,21 +224,35 @@ fn aggregated_group(name: &str, versions: &[(String, Vec<Arc<Resource>>)]) -> Va
             json!({"version": v, "resources": resources, "freshness": "Current"})
         })
         .collect();
-    let metadata = if name.is_empty() { json!({}) } else { json!({"name": name}) };
+    let metadata = if name.is_empty() {
+        json!({})
+    } else {
+        json!({"name": name})
+    };
     json!({"metadata": metadata, "versions": vs})
 }
 
 fn aggregated(items: Vec<Value>) -> Response {
-    let mut r = json_value(200, &json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items}));
+    let mut r = json_value(
+        200,
+        &json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items}),
+    );
     r.headers_mut().insert(
         http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"),
+        http::HeaderValue::from_static(
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+        ),
     );
     r
 }
 
 fn not_found() -> ApiError {
-    ApiError(StatusError::new(404, "NotFound", "the server could not find the requested resource", Some(Default::default())))
+    ApiError::from(StatusError::new(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+        Some(Default::default()),
+    ))
 }
 
 pub fn serve(inner: &Arc<Inner>, route: Route, wanted: Wanted) -> ApiResult {
@@ -206,7 +260,11 @@ pub fn serve(inner: &Arc<Inner>, route: Route, wanted: Wanted) -> ApiResult {
     match route {
         Route::CoreVersions => {
             if wanted == Wanted::AggregatedDiscovery {
-                let core: Vec<Value> = all.iter().filter(|(g, _)| g.is_empty()).map(|(g, v)| aggregated_group(g, v)).collect();
+                let core: Vec<Value> = all
+                    .iter()
+                    .filter(|(g, _)| g.is_empty())
+                    .map(|(g, v)| aggregated_group(g, v))
+                    .collect();
                 return Ok(aggregated(core));
             }
             Ok(json_value(
@@ -216,22 +274,42 @@ pub fn serve(inner: &Arc<Inner>, route: Route, wanted: Wanted) -> ApiResult {
         }
         Route::Groups => {
             if wanted == Wanted::AggregatedDiscovery {
-                let items: Vec<Value> = all.iter().filter(|(g, _)| !g.is_empty()).map(|(g, v)| aggregated_group(g, v)).collect();
+                let items: Vec<Value> = all
+                    .iter()
+                    .filter(|(g, _)| !g.is_empty())
+                    .map(|(g, v)| aggregated_group(g, v))
+                    .collect();
                 return Ok(aggregated(items));
             }
-            let gs: Vec<Value> = all.iter().filter(|(g, _)| !g.is_empty()).map(|(g, v)| group_doc(g, v)).collect();
-            Ok(json_value(200, &json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": gs})))
+            let gs: Vec<Value> = all
+                .iter()
+                .filter(|(g, _)| !g.is_empty())
+                .map(|(g, v)| group_doc(g, v))
+                .collect();
+            Ok(json_value(
+                200,
+                &json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": gs}),
+            ))
         }
         Route::Group(g) => {
-            let (_, vs) = all.iter().find(|(name, _)| *name == g && !g.is_empty()).ok_or_else(not_found)?;
+            let (_, vs) = all
+                .iter()
+                .find(|(name, _)| *name == g && !g.is_empty())
+                .ok_or_else(not_found)?;
             let mut doc = group_doc(&g, vs);
             doc["kind"] = json!("APIGroup");
             doc["apiVersion"] = json!("v1");
             Ok(json_value(200, &doc))
         }
         Route::GroupVersion { group, version } => {
-            let (_, vs) = all.iter().find(|(name, _)| *name == group).ok_or_else(not_found)?;
-            let (_, rs) = vs.iter().find(|(v, _)| *v == version).ok_or_else(not_found)?;
+            let (_, vs) = all
+                .iter()
+                .find(|(name, _)| *name == group)
+                .ok_or_else(not_found)?;
+            let (_, rs) = vs
+                .iter()
+                .find(|(v, _)| *v == version)
+                .ok_or_else(not_found)?;
             Ok(json_value(200, &resource_list(&group, &version, rs)))
         }
         Route::Resource(_) => Err(not_found()),
@@ -254,7 +332,7 @@ mod tests {
     #[test]
     fn version_priority() {
         let mut v = vec!["v1beta1", "v2", "v1", "v1alpha1", "v2beta2"];
-        v.sort_by(|a, b| version_key(b).cmp(&version_key(a)));
+        v.sort_by_key(|x| std::cmp::Reverse(version_key(x)));
         assert_eq!(v, vec!["v2", "v1", "v2beta2", "v1beta1", "v1alpha1"]);
     }
 }

@@ -50,12 +50,20 @@ impl Graph {
             })
             .collect();
         for o in &owners {
-            self.dependents.entry(o.uid.clone()).or_default().insert(uid.clone());
+            self.dependents
+                .entry(o.uid.clone())
+                .or_default()
+                .insert(uid.clone());
         }
         self.by_key.insert(key.to_string(), uid.clone());
         self.nodes.insert(
             uid.clone(),
-            Node { key: key.to_string(), owners, deleting: meta::deletion_timestamp(&v).is_some(), finalizers: meta::finalizers(&v) },
+            Node {
+                key: key.to_string(),
+                owners,
+                deleting: meta::deletion_timestamp(&v).is_some(),
+                finalizers: meta::finalizers(&v),
+            },
         );
         Some(uid)
     }
@@ -79,19 +87,31 @@ impl Graph {
     fn dependents_of(&self, uid: &str) -> Vec<(String, Node)> {
         self.dependents
             .get(uid)
-            .map(|d| d.iter().filter_map(|u| self.nodes.get(u).map(|n| (u.clone(), n.clone()))).collect())
+            .map(|d| {
+                d.iter()
+                    .filter_map(|u| self.nodes.get(u).map(|n| (u.clone(), n.clone())))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
 
 fn resources_by_prefix(inner: &Inner) -> Vec<(String, Arc<Resource>)> {
-    let mut v: Vec<(String, Arc<Resource>)> = inner.registry.storage_resources().into_iter().map(|r| (r.key_prefix(), r)).collect();
-    v.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    let mut v: Vec<(String, Arc<Resource>)> = inner
+        .registry
+        .storage_resources()
+        .into_iter()
+        .map(|r| (r.key_prefix(), r))
+        .collect();
+    v.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
     v
 }
 
 fn resource_for(prefixes: &[(String, Arc<Resource>)], key: &str) -> Option<Arc<Resource>> {
-    prefixes.iter().find(|(p, _)| key.starts_with(p.as_str())).map(|(_, r)| r.clone())
+    prefixes
+        .iter()
+        .find(|(p, _)| key.starts_with(p.as_str()))
+        .map(|(_, r)| r.clone())
 }
 
 pub async fn run(inner: Arc<Inner>) {
@@ -163,32 +183,60 @@ pub async fn run(inner: Arc<Inner>) {
     }
 }
 
-fn locate(prefixes: &[(String, Arc<Resource>)], key: &str) -> Option<(Arc<Resource>, Option<String>, String)> {
+fn locate(
+    prefixes: &[(String, Arc<Resource>)],
+    key: &str,
+) -> Option<(Arc<Resource>, Option<String>, String)> {
     let res = resource_for(prefixes, key)?;
     let (ns, name) = crate::select::split_key(&res, key);
-    let ns = if res.namespaced { Some(ns.to_string()) } else { None };
+    let ns = if res.namespaced {
+        Some(ns.to_string())
+    } else {
+        None
+    };
     Some((res, ns, name.to_string()))
 }
 
-async fn process(inner: &Arc<Inner>, graph: &Graph, prefixes: &[(String, Arc<Resource>)], uid: &str) {
-    let Some(node) = graph.nodes.get(uid) else { return };
-    let Some((res, ns, name)) = locate(prefixes, &node.key) else { return };
+async fn process(
+    inner: &Arc<Inner>,
+    graph: &Graph,
+    prefixes: &[(String, Arc<Resource>)],
+    uid: &str,
+) {
+    let Some(node) = graph.nodes.get(uid) else {
+        return;
+    };
+    let Some((res, ns, name)) = locate(prefixes, &node.key) else {
+        return;
+    };
     let system = WriteOptions::system();
     if node.deleting && node.finalizers.iter().any(|f| f == ORPHAN) {
         for (_, dep) in graph.dependents_of(uid) {
             if let Some((dres, dns, dname)) = locate(prefixes, &dep.key) {
                 let owner = uid.to_string();
-                let r = guaranteed_update(inner, &dres, dns.as_deref(), &dname, None, None, &system, |cur| {
-                    let mut v = cur.clone();
-                    let refs: Vec<Value> = meta::owner_references(cur).into_iter().filter(|o| o.get("uid").and_then(Value::as_str) != Some(&owner)).collect();
-                    let m = meta::metadata_mut(&mut v);
-                    if refs.is_empty() {
-                        m.remove("ownerReferences");
-                    } else {
-                        m.insert("ownerReferences".into(), Value::Array(refs));
-                    }
-                    Ok(v)
-                })
+                let r = guaranteed_update(
+                    inner,
+                    &dres,
+                    dns.as_deref(),
+                    &dname,
+                    None,
+                    None,
+                    &system,
+                    |cur| {
+                        let mut v = cur.clone();
+                        let refs: Vec<Value> = meta::owner_references(cur)
+                            .into_iter()
+                            .filter(|o| o.get("uid").and_then(Value::as_str) != Some(&owner))
+                            .collect();
+                        let m = meta::metadata_mut(&mut v);
+                        if refs.is_empty() {
+                            m.remove("ownerReferences");
+                        } else {
+                            m.insert("ownerReferences".into(), Value::Array(refs));
+                        }
+                        Ok(v)
+                    },
+                )
                 .await;
                 if let Err(e) = r {
                     tracing::debug!(error = %e.0, "orphaning dependent");
@@ -207,16 +255,20 @@ async fn process(inner: &Arc<Inner>, graph: &Graph, prefixes: &[(String, Arc<Res
             if blocks {
                 blocking += 1;
             }
-            if !dep.deleting {
-                if let Some((dres, dns, dname)) = locate(prefixes, &dep.key) {
-                    let has_own = !graph.dependents_of(duid).is_empty();
-                    let opts = DeleteOptions {
-                        propagation: Some(if has_own { Propagation::Foreground } else { Propagation::Background }),
-                        ..Default::default()
-                    };
-                    if let Err(e) = delete_object(inner, &dres, dns.as_deref(), &dname, &opts).await {
-                        tracing::debug!(error = %e.0, "deleting dependent in foreground");
-                    }
+            if !dep.deleting
+                && let Some((dres, dns, dname)) = locate(prefixes, &dep.key)
+            {
+                let has_own = !graph.dependents_of(duid).is_empty();
+                let opts = DeleteOptions {
+                    propagation: Some(if has_own {
+                        Propagation::Foreground
+                    } else {
+                        Propagation::Background
+                    }),
+                    ..Default::default()
+                };
+                if let Err(e) = delete_object(inner, &dres, dns.as_deref(), &dname, &opts).await {
+                    tracing::debug!(error = %e.0, "deleting dependent in foreground");
                 }
             }
         }
@@ -228,30 +280,50 @@ async fn process(inner: &Arc<Inner>, graph: &Graph, prefixes: &[(String, Arc<Res
     if node.owners.is_empty() || node.deleting {
         return;
     }
-    let absent: Vec<&OwnerRef> = node.owners.iter().filter(|o| !graph.nodes.contains_key(&o.uid)).collect();
+    let absent: Vec<&OwnerRef> = node
+        .owners
+        .iter()
+        .filter(|o| !graph.nodes.contains_key(&o.uid))
+        .collect();
     if absent.is_empty() {
         return;
     }
     if absent.len() == node.owners.len() {
         // Every owner is gone: the dependent goes too. If an owner was deleted in
         // the foreground the dependent's own dependents go first.
-        let opts = DeleteOptions { propagation: Some(Propagation::Background), ..Default::default() };
-        if let Err(e) = delete_object(inner, &res, ns.as_deref(), &name, &opts).await {
-            if e.0.code() != 404 {
-                tracing::debug!(error = %e.0, "collecting orphaned dependent");
-            }
+        let opts = DeleteOptions {
+            propagation: Some(Propagation::Background),
+            ..Default::default()
+        };
+        if let Err(e) = delete_object(inner, &res, ns.as_deref(), &name, &opts).await
+            && e.0.code() != 404
+        {
+            tracing::debug!(error = %e.0, "collecting orphaned dependent");
         }
     } else {
         let gone: HashSet<String> = absent.iter().map(|o| o.uid.clone()).collect();
-        let r = guaranteed_update(inner, &res, ns.as_deref(), &name, None, None, &system, |cur| {
-            let mut v = cur.clone();
-            let refs: Vec<Value> = meta::owner_references(cur)
-                .into_iter()
-                .filter(|o| !o.get("uid").and_then(Value::as_str).is_some_and(|u| gone.contains(u)))
-                .collect();
-            meta::metadata_mut(&mut v).insert("ownerReferences".into(), Value::Array(refs));
-            Ok(v)
-        })
+        let r = guaranteed_update(
+            inner,
+            &res,
+            ns.as_deref(),
+            &name,
+            None,
+            None,
+            &system,
+            |cur| {
+                let mut v = cur.clone();
+                let refs: Vec<Value> = meta::owner_references(cur)
+                    .into_iter()
+                    .filter(|o| {
+                        !o.get("uid")
+                            .and_then(Value::as_str)
+                            .is_some_and(|u| gone.contains(u))
+                    })
+                    .collect();
+                meta::metadata_mut(&mut v).insert("ownerReferences".into(), Value::Array(refs));
+                Ok(v)
+            },
+        )
         .await;
         if let Err(e) = r {
             tracing::debug!(error = %e.0, "removing dangling owner references");
@@ -259,17 +331,35 @@ async fn process(inner: &Arc<Inner>, graph: &Graph, prefixes: &[(String, Arc<Res
     }
 }
 
-async fn remove_finalizer(inner: &Arc<Inner>, res: &Arc<Resource>, ns: Option<&str>, name: &str, finalizer: &str) {
-    let r = guaranteed_update(inner, res, ns, name, None, None, &WriteOptions::system(), |cur| {
-        let mut v = cur.clone();
-        let f: Vec<String> = meta::finalizers(cur).into_iter().filter(|x| x != finalizer).collect();
-        meta::set_finalizers(&mut v, &f);
-        Ok(v)
-    })
+async fn remove_finalizer(
+    inner: &Arc<Inner>,
+    res: &Arc<Resource>,
+    ns: Option<&str>,
+    name: &str,
+    finalizer: &str,
+) {
+    let r = guaranteed_update(
+        inner,
+        res,
+        ns,
+        name,
+        None,
+        None,
+        &WriteOptions::system(),
+        |cur| {
+            let mut v = cur.clone();
+            let f: Vec<String> = meta::finalizers(cur)
+                .into_iter()
+                .filter(|x| x != finalizer)
+                .collect();
+            meta::set_finalizers(&mut v, &f);
+            Ok(v)
+        },
+    )
     .await;
-    if let Err(e) = r {
-        if e.0.code() != 404 {
-            tracing::debug!(error = %e.0, "removing finalizer {finalizer}");
-        }
+    if let Err(e) = r
+        && e.0.code() != 404
+    {
+        tracing::debug!(error = %e.0, "removing finalizer {finalizer}");
     }
 }

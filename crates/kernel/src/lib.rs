@@ -68,7 +68,9 @@ impl KernelConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The data directory could not be created or written.
-    #[error("cannot use data dir {path}: {source}; check that it exists and is writable, or pass another --data-dir")]
+    #[error(
+        "cannot use data dir {path}: {source}; check that it exists and is writable, or pass another --data-dir"
+    )]
     DataDir {
         path: PathBuf,
         #[source]
@@ -92,10 +94,15 @@ impl Kernel {
     /// Opens the store under `config.data_dir`, loads the cache, bootstraps the
     /// default namespaces and starts the kernel's own controllers.
     pub async fn start(config: KernelConfig) -> Result<Kernel, Error> {
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|source| Error::DataDir { path: config.data_dir.clone(), source })?;
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| Error::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
         let inner = Inner::open(config).await?;
-        inner.bootstrap().await.map_err(|e| Error::Bootstrap(e.0.to_string()))?;
+        inner
+            .bootstrap()
+            .await
+            .map_err(|e| Error::Bootstrap(e.0.to_string()))?;
         let tasks = vec![
             tokio::spawn(gc::run(inner.clone())),
             tokio::spawn(namespaces::run(inner.clone())),

@@ -13,7 +13,9 @@ pub fn metadata_mut(obj: &mut Value) -> &mut Map<String, Value> {
         *obj = Value::Object(Map::new());
     }
     let map = obj.as_object_mut().expect("just made an object");
-    let entry = map.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+    let entry = map
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
     if !entry.is_object() {
         *entry = Value::Object(Map::new());
     }
@@ -21,7 +23,9 @@ pub fn metadata_mut(obj: &mut Value) -> &mut Map<String, Value> {
 }
 
 pub fn str_field<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
-    metadata(obj).and_then(|m| m.get(field)).and_then(Value::as_str)
+    metadata(obj)
+        .and_then(|m| m.get(field))
+        .and_then(Value::as_str)
 }
 
 pub fn name(obj: &Value) -> Option<&str> {
@@ -48,7 +52,11 @@ pub fn finalizers(obj: &Value) -> Vec<String> {
     metadata(obj)
         .and_then(|m| m.get("finalizers"))
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -87,7 +95,9 @@ pub fn parse_timestamp(s: &str) -> Option<jiff::Timestamp> {
 pub fn random_suffix() -> String {
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     let mut rng = rand::rng();
-    (0..5).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..5)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 /// Everything except `metadata` and `status`: a change here bumps `metadata.generation`.
@@ -96,7 +106,9 @@ pub fn spec_equal(a: &Value, b: &Value) -> bool {
         (Some(a), Some(b)) => {
             let strip = |m: &Map<String, Value>| {
                 m.iter()
-                    .filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status" | "apiVersion" | "kind"))
+                    .filter(|(k, _)| {
+                        !matches!(k.as_str(), "metadata" | "status" | "apiVersion" | "kind")
+                    })
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect::<std::collections::BTreeMap<_, _>>()
             };

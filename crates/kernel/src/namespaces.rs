@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub async fn run(inner: Arc<Inner>) {
-    let Ok(ns_res) = inner.resource("", "v1", "namespaces") else { return };
+    let Ok(ns_res) = inner.resource("", "v1", "namespaces") else {
+        return;
+    };
     let (start, end) = ns_res.range(None);
     loop {
         let (_, _, mut rx) = inner.cache.snapshot_and_watch(&start, &end);
@@ -35,7 +37,9 @@ pub async fn run(inner: Arc<Inner>) {
 }
 
 async fn reconcile_all(inner: &Arc<Inner>) {
-    let Ok(ns_res) = inner.resource("", "v1", "namespaces") else { return };
+    let Ok(ns_res) = inner.resource("", "v1", "namespaces") else {
+        return;
+    };
     let (start, end) = ns_res.range(None);
     let (items, _, _) = inner.cache.range(&start, &end, None, 0, |_, _| true);
     for (_, o) in items {
@@ -45,7 +49,9 @@ async fn reconcile_all(inner: &Arc<Inner>) {
 }
 
 async fn reconcile(inner: &Arc<Inner>, ns: &Value) {
-    let Some(name) = meta::name(ns).map(String::from) else { return };
+    let Some(name) = meta::name(ns).map(String::from) else {
+        return;
+    };
     if meta::deletion_timestamp(ns).is_some() {
         finalize(inner, &name).await;
     } else {
@@ -57,7 +63,12 @@ async fn reconcile(inner: &Arc<Inner>, ns: &Value) {
 /// `kubernetes` finalizer so the namespace itself goes.
 async fn finalize(inner: &Arc<Inner>, ns: &str) {
     let mut remaining = 0usize;
-    for res in inner.registry.storage_resources().into_iter().filter(|r| r.namespaced) {
+    for res in inner
+        .registry
+        .storage_resources()
+        .into_iter()
+        .filter(|r| r.namespaced)
+    {
         let (start, end) = res.range(Some(ns));
         let (items, _, _) = inner.cache.range(&start, &end, None, 0, |_, _| true);
         remaining += items.len();
@@ -66,61 +77,80 @@ async fn finalize(inner: &Arc<Inner>, ns: &str) {
                 continue;
             }
             let (_, name) = crate::select::split_key(&res, &key);
-            let opts = DeleteOptions { propagation: Some(crate::delete::Propagation::Background), ..Default::default() };
-            if let Err(e) = delete_object(inner, &res, Some(ns), name, &opts).await {
-                if e.0.code() != 404 {
-                    tracing::debug!(error = %e.0, namespace = ns, "deleting namespace content");
-                }
+            let opts = DeleteOptions {
+                propagation: Some(crate::delete::Propagation::Background),
+                ..Default::default()
+            };
+            if let Err(e) = delete_object(inner, &res, Some(ns), name, &opts).await
+                && e.0.code() != 404
+            {
+                tracing::debug!(error = %e.0, namespace = ns, "deleting namespace content");
             }
         }
     }
     if remaining > 0 {
         return;
     }
-    let Ok(ns_res) = inner.resource("", "v1", "namespaces") else { return };
-    let r = guaranteed_update(inner, &ns_res, None, ns, None, Some("finalize"), &WriteOptions::system(), |cur| {
-        let mut v = cur.clone();
-        let fins: Vec<Value> = cur
-            .pointer("/spec/finalizers")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter(|f| f.as_str() != Some("kubernetes")).cloned().collect())
-            .unwrap_or_default();
-        v["spec"]["finalizers"] = Value::Array(fins);
-        Ok(v)
-    })
+    let Ok(ns_res) = inner.resource("", "v1", "namespaces") else {
+        return;
+    };
+    let r = guaranteed_update(
+        inner,
+        &ns_res,
+        None,
+        ns,
+        None,
+        Some("finalize"),
+        &WriteOptions::system(),
+        |cur| {
+            let mut v = cur.clone();
+            let fins: Vec<Value> = cur
+                .pointer("/spec/finalizers")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter(|f| f.as_str() != Some("kubernetes"))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            v["spec"]["finalizers"] = Value::Array(fins);
+            Ok(v)
+        },
+    )
     .await;
-    if let Err(e) = r {
-        if e.0.code() != 404 {
-            tracing::debug!(error = %e.0, namespace = ns, "finalizing namespace");
-        }
+    if let Err(e) = r
+        && e.0.code() != 404
+    {
+        tracing::debug!(error = %e.0, namespace = ns, "finalizing namespace");
     }
 }
 
 async fn ensure_defaults(inner: &Arc<Inner>, ns: &str) {
     let system = WriteOptions::system();
-    if let Ok(sa) = inner.resource("", "v1", "serviceaccounts") {
-        if inner.cache.get(&sa.key(ns, "default")).is_none() {
-            let obj = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns}});
-            if let Err(e) = create_object(inner, &sa, Some(ns), obj, &system).await {
-                if !matches!(e.0.code(), 409 | 403 | 404) {
-                    tracing::debug!(error = %e.0, namespace = ns, "creating default service account");
-                }
-            }
+    if let Ok(sa) = inner.resource("", "v1", "serviceaccounts")
+        && inner.cache.get(&sa.key(ns, "default")).is_none()
+    {
+        let obj = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns}});
+        if let Err(e) = create_object(inner, &sa, Some(ns), obj, &system).await
+            && !matches!(e.0.code(), 409 | 403 | 404)
+        {
+            tracing::debug!(error = %e.0, namespace = ns, "creating default service account");
         }
     }
     let Some(ca) = read_ca(inner) else { return };
-    if let Ok(cm) = inner.resource("", "v1", "configmaps") {
-        if inner.cache.get(&cm.key(ns, "kube-root-ca.crt")).is_none() {
-            let obj = json!({
-                "apiVersion": "v1", "kind": "ConfigMap",
-                "metadata": {"name": "kube-root-ca.crt", "namespace": ns, "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."}},
-                "data": {"ca.crt": ca},
-            });
-            if let Err(e) = create_object(inner, &cm, Some(ns), obj, &system).await {
-                if !matches!(e.0.code(), 409 | 403 | 404) {
-                    tracing::debug!(error = %e.0, namespace = ns, "creating kube-root-ca.crt");
-                }
-            }
+    if let Ok(cm) = inner.resource("", "v1", "configmaps")
+        && inner.cache.get(&cm.key(ns, "kube-root-ca.crt")).is_none()
+    {
+        let obj = json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "kube-root-ca.crt", "namespace": ns, "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."}},
+            "data": {"ca.crt": ca},
+        });
+        if let Err(e) = create_object(inner, &cm, Some(ns), obj, &system).await
+            && !matches!(e.0.code(), 409 | 403 | 404)
+        {
+            tracing::debug!(error = %e.0, namespace = ns, "creating kube-root-ca.crt");
         }
     }
 }

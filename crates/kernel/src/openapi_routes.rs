@@ -32,7 +32,11 @@ fn entry(r: &Resource) -> openapi::ResourceEntry {
         subresources.push("scale".to_string());
     }
     let definition = match &r.source {
-        Source::Builtin(_) | Source::Virtual(_) => openapi::definition_name(&r.group, &r.version, &r.kind).unwrap_or_default().to_string(),
+        Source::Builtin(_) | Source::Virtual(_) => {
+            openapi::definition_name(&r.group, &r.version, &r.kind)
+                .unwrap_or_default()
+                .to_string()
+        }
         Source::Custom(_) => openapi::crd_definition_name(&r.group, &r.version, &r.kind),
     };
     openapi::ResourceEntry {
@@ -51,7 +55,9 @@ fn extra_definitions(inner: &Inner) -> Map<String, Value> {
     let mut m = Map::new();
     for r in inner.registry.all() {
         if let Source::Custom(c) = &r.source {
-            let schema = c.raw_schema.clone().unwrap_or_else(|| json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}));
+            let schema = c.raw_schema.clone().unwrap_or_else(
+                || json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
+            );
             let (name, def) = openapi::crd_definition(&r.group, &r.version, &r.kind, &schema);
             m.insert(name, def);
         }
@@ -68,15 +74,22 @@ fn hash_hex(b: &[u8]) -> String {
 fn docs(inner: &Inner) -> Arc<Docs> {
     let generation = inner.registry.generation();
     let mut guard = cache().lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(d) = guard.as_ref() {
-        if d.generation == generation {
-            return d.clone();
-        }
+    if let Some(d) = guard.as_ref()
+        && d.generation == generation
+    {
+        return d.clone();
     }
     let resources = inner.registry.all();
     let entries: Vec<openapi::ResourceEntry> = resources.iter().map(|r| entry(r)).collect();
     let extra = extra_definitions(inner);
-    let v2 = Bytes::from(serde_json::to_vec(&openapi::document_v2(&entries, &extra, crate::KUBERNETES_VERSION)).unwrap_or_default());
+    let v2 = Bytes::from(
+        serde_json::to_vec(&openapi::document_v2(
+            &entries,
+            &extra,
+            crate::KUBERNETES_VERSION,
+        ))
+        .unwrap_or_default(),
+    );
     let mut gvs: BTreeMap<(String, String), ()> = BTreeMap::new();
     for r in &resources {
         gvs.insert((r.group.clone(), r.version.clone()), ());
@@ -85,7 +98,11 @@ fn docs(inner: &Inner) -> Arc<Docs> {
     for (g, v) in gvs.keys() {
         let doc = openapi::document_v3(g, v, &entries, &extra);
         let bytes = Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
-        let path = if g.is_empty() { format!("api/{v}") } else { format!("apis/{g}/{v}") };
+        let path = if g.is_empty() {
+            format!("api/{v}")
+        } else {
+            format!("apis/{g}/{v}")
+        };
         v3.insert(path, (hash_hex(&bytes), bytes));
     }
     let d = Arc::new(Docs { generation, v2, v3 });
@@ -102,17 +119,31 @@ pub fn serve(inner: &Arc<Inner>, path: &str, _query: &Query) -> ApiResult {
     if rest.is_empty() {
         let mut paths = Map::new();
         for (p, (hash, _)) in &d.v3 {
-            paths.insert(p.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash={hash}")}));
+            paths.insert(
+                p.clone(),
+                json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash={hash}")}),
+            );
         }
-        return Ok(json_response(200, serde_json::to_vec(&json!({"paths": paths})).unwrap_or_default()));
+        return Ok(json_response(
+            200,
+            serde_json::to_vec(&json!({"paths": paths})).unwrap_or_default(),
+        ));
     }
     match d.v3.get(rest) {
         Some((_, doc)) => {
             let mut r = json_response(200, doc.clone());
             // Hashed URLs never change content, as kube-apiserver promises.
-            r.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("public, immutable"));
+            r.headers_mut().insert(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static("public, immutable"),
+            );
             Ok(r)
         }
-        None => Err(ApiError(StatusError::new(404, "NotFound", "the server could not find the requested resource", Some(Default::default())))),
+        None => Err(ApiError::from(StatusError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+            Some(Default::default()),
+        ))),
     }
 }

@@ -20,13 +20,22 @@ pub async fn get(ctx: &Ctx, wanted: Wanted) -> ApiResult {
         .inner
         .cache
         .get(&key)
-        .ok_or_else(|| ApiError(StatusError::not_found(&res.plural, &res.group, name)))?;
+        .ok_or_else(|| ApiError::from(StatusError::not_found(&res.plural, &res.group, name)))?;
     match ctx.req.subresource.as_deref() {
         None | Some("status") => {}
         Some("scale") if res.has_scale() => {
-            return Ok(json_value(200, &crate::write::scale_view(res, &wire::object_value(res, &obj.raw))?));
+            return Ok(json_value(
+                200,
+                &crate::write::scale_view(res, &wire::object_value(res, &obj.raw))?,
+            ));
         }
-        Some(_) => return Err(ApiError(StatusError::not_found(&res.plural, &res.group, name))),
+        Some(_) => {
+            return Err(ApiError::from(StatusError::not_found(
+                &res.plural,
+                &res.group,
+                name,
+            )));
+        }
     }
     match wanted {
         Wanted::Table => {
@@ -34,7 +43,10 @@ pub async fn get(ctx: &Ctx, wanted: Wanted) -> ApiResult {
             let t = crate::table::table(ctx, &[v], &obj.revision.to_string(), None);
             Ok(json_value(200, &t))
         }
-        Wanted::Metadata => Ok(json_value(200, &partial_metadata(&wire::object_value(res, &obj.raw)))),
+        Wanted::Metadata => Ok(json_value(
+            200,
+            &partial_metadata(&wire::object_value(res, &obj.raw)),
+        )),
         _ => Ok(json_response(200, wire::object(res, &obj.raw))),
     }
 }
@@ -49,12 +61,21 @@ struct ContinueToken {
 }
 
 fn encode_continue(rv: u64, last_key: &str) -> String {
-    let t = ContinueToken { v: "meta.k8s.io/v1".into(), rv, start: last_key.to_string() };
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&t).unwrap_or_default())
+    let t = ContinueToken {
+        v: "meta.k8s.io/v1".into(),
+        rv,
+        start: last_key.to_string(),
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(&t).unwrap_or_default())
 }
 
 fn decode_continue(s: &str) -> Result<ContinueToken, StatusError> {
-    let bad = || StatusError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+    let bad = || {
+        StatusError::bad_request(
+            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+        )
+    };
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(s.trim_end_matches('='))
         .map_err(|_| bad())?;
@@ -92,10 +113,14 @@ pub fn select_page(ctx: &Ctx, filter: &Filter) -> Result<Page, StatusError> {
     let rv_match = ctx.q("resourceVersionMatch");
     let cont = ctx.q("continue");
     if rv_match.is_some() && rv.is_none() {
-        return Err(StatusError::bad_request("resourceVersionMatch is forbidden unless resourceVersion is provided"));
+        return Err(StatusError::bad_request(
+            "resourceVersionMatch is forbidden unless resourceVersion is provided",
+        ));
     }
     if cont.is_some() && rv.is_some_and(|r| r != "0") {
-        return Err(StatusError::bad_request("specifying resource version is not allowed when using continue"));
+        return Err(StatusError::bad_request(
+            "specifying resource version is not allowed when using continue",
+        ));
     }
     let (start, end) = res.range(ctx.namespace());
     let cache = &ctx.inner.cache;
@@ -104,7 +129,9 @@ pub fn select_page(ctx: &Ctx, filter: &Filter) -> Result<Page, StatusError> {
     let requested: Option<u64> = match rv {
         None | Some("0") => None,
         Some(s) => Some(s.parse::<u64>().map_err(|_| {
-            StatusError::bad_request(format!("invalid resource version {s:?}: strconv.ParseUint: parsing {s:?}: invalid syntax"))
+            StatusError::bad_request(format!(
+                "invalid resource version {s:?}: strconv.ParseUint: parsing {s:?}: invalid syntax"
+            ))
         })?),
     };
 
@@ -121,7 +148,9 @@ pub fn select_page(ctx: &Ctx, filter: &Filter) -> Result<Page, StatusError> {
         match (rv_match, requested) {
             (Some("Exact"), Some(n)) => (Some(n), None),
             (Some("Exact"), None) => {
-                return Err(StatusError::bad_request("resourceVersionMatch \"Exact\" is forbidden for resourceVersion \"0\""));
+                return Err(StatusError::bad_request(
+                    "resourceVersionMatch \"Exact\" is forbidden for resourceVersion \"0\"",
+                ));
             }
             (Some("NotOlderThan") | None, Some(n)) => {
                 if n > cache.revision() {
@@ -143,10 +172,19 @@ pub fn select_page(ctx: &Ctx, filter: &Filter) -> Result<Page, StatusError> {
         Some(r) => r == cache.revision(),
     };
     if from_cache {
-        let (items, revision, more) =
-            cache.range(&start, &end, after.as_deref(), limit, |k, o| filter.matches(res, k, o));
-        let next = if more { items.last().map(|(k, _)| encode_continue(revision, k)) } else { None };
-        return Ok(Page { items: items.into_iter().map(|(k, o)| (k, o.raw.clone())).collect(), revision, next });
+        let (items, revision, more) = cache.range(&start, &end, after.as_deref(), limit, |k, o| {
+            filter.matches(res, k, o)
+        });
+        let next = if more {
+            items.last().map(|(k, _)| encode_continue(revision, k))
+        } else {
+            None
+        };
+        return Ok(Page {
+            items: items.into_iter().map(|(k, o)| (k, o.raw.clone())).collect(),
+            revision,
+            next,
+        });
     }
     let at = at.unwrap_or_default();
     if at > inner.store.revision() {
@@ -157,36 +195,60 @@ pub fn select_page(ctx: &Ctx, filter: &Filter) -> Result<Page, StatusError> {
     let mut cursor = after;
     let chunk = if limit == 0 { 0 } else { limit.max(100) };
     loop {
-        let (batch, more) = inner.store.range(&start, &end, cursor.as_deref(), at, chunk).map_err(store_error)?;
+        let (batch, more) = inner
+            .store
+            .range(&start, &end, cursor.as_deref(), at, chunk)
+            .map_err(store_error)?;
         let n = batch.len();
         for kv in batch {
             cursor = Some(kv.key.clone());
-            let obj = crate::cache::CachedObject::new(kv.value.clone(), kv.mod_revision, kv.create_revision);
+            let obj = crate::cache::CachedObject::new(
+                kv.value.clone(),
+                kv.mod_revision,
+                kv.create_revision,
+            );
             if filter.matches(res, &kv.key, &obj) {
                 if limit > 0 && items.len() == limit {
-                    let last = items.last().map(|(k, _): &(String, Bytes)| k.clone()).unwrap_or_default();
-                    return Ok(Page { items, revision: at, next: Some(encode_continue(at, &last)) });
+                    let last = items
+                        .last()
+                        .map(|(k, _): &(String, Bytes)| k.clone())
+                        .unwrap_or_default();
+                    return Ok(Page {
+                        items,
+                        revision: at,
+                        next: Some(encode_continue(at, &last)),
+                    });
                 }
                 items.push((kv.key, kv.value));
             }
         }
         if !more || n == 0 {
-            return Ok(Page { items, revision: at, next: None });
+            return Ok(Page {
+                items,
+                revision: at,
+                next: None,
+            });
         }
     }
 }
 
 fn too_large_rv() -> StatusError {
     let mut e = StatusError::timeout("Too large resource version");
-    e.status.details = Some(apimachinery::StatusDetails { retry_after_seconds: Some(1), ..Default::default() });
+    e.status.details = Some(apimachinery::StatusDetails {
+        retry_after_seconds: Some(1),
+        ..Default::default()
+    });
     e
 }
 
 pub fn store_error(e: store::Error) -> StatusError {
     match e {
-        store::Error::Compacted { requested, compacted } => {
-            StatusError::expired(format!("too old resource version: {requested} ({compacted})"))
-        }
+        store::Error::Compacted {
+            requested,
+            compacted,
+        } => StatusError::expired(format!(
+            "too old resource version: {requested} ({compacted})"
+        )),
         other => StatusError::internal(other),
     }
 }
@@ -197,13 +259,25 @@ pub async fn list(ctx: &Ctx, wanted: Wanted) -> ApiResult {
     let page = select_page(ctx, &filter)?;
     match wanted {
         Wanted::Table => {
-            let values: Vec<Value> = page.items.iter().map(|(_, raw)| wire::object_value(&res, raw)).collect();
-            let t = crate::table::table(ctx, &values, &page.revision.to_string(), page.next.as_deref());
+            let values: Vec<Value> = page
+                .items
+                .iter()
+                .map(|(_, raw)| wire::object_value(&res, raw))
+                .collect();
+            let t = crate::table::table(
+                ctx,
+                &values,
+                &page.revision.to_string(),
+                page.next.as_deref(),
+            );
             Ok(json_value(200, &t))
         }
         Wanted::Metadata => {
-            let items: Vec<Value> =
-                page.items.iter().map(|(_, raw)| partial_metadata(&wire::object_value(&res, raw))).collect();
+            let items: Vec<Value> = page
+                .items
+                .iter()
+                .map(|(_, raw)| partial_metadata(&wire::object_value(&res, raw)))
+                .collect();
             let mut meta = json!({"resourceVersion": page.revision.to_string()});
             if let Some(n) = &page.next {
                 meta["continue"] = Value::String(n.clone());

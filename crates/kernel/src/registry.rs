@@ -28,17 +28,83 @@ pub enum Virtual {
 
 impl Virtual {
     /// (group, plural, singular, kind, namespaced, short names, verbs)
-    fn describe(self) -> (&'static str, &'static str, &'static str, &'static str, bool, &'static [&'static str], &'static [&'static str]) {
+    fn describe(
+        self,
+    ) -> (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        bool,
+        &'static [&'static str],
+        &'static [&'static str],
+    ) {
         const CREATE: &[&str] = &["create"];
         match self {
             Virtual::Bindings => ("", "bindings", "binding", "Binding", true, &[], CREATE),
-            Virtual::ComponentStatuses => ("", "componentstatuses", "componentstatus", "ComponentStatus", false, &["cs"], &["get", "list"]),
-            Virtual::TokenReviews => ("authentication.k8s.io", "tokenreviews", "tokenreview", "TokenReview", false, &[], CREATE),
-            Virtual::SelfSubjectReviews => ("authentication.k8s.io", "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview", false, &[], CREATE),
-            Virtual::SubjectAccessReviews => ("authorization.k8s.io", "subjectaccessreviews", "subjectaccessreview", "SubjectAccessReview", false, &[], CREATE),
-            Virtual::LocalSubjectAccessReviews => ("authorization.k8s.io", "localsubjectaccessreviews", "localsubjectaccessreview", "LocalSubjectAccessReview", true, &[], CREATE),
-            Virtual::SelfSubjectAccessReviews => ("authorization.k8s.io", "selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview", false, &[], CREATE),
-            Virtual::SelfSubjectRulesReviews => ("authorization.k8s.io", "selfsubjectrulesreviews", "selfsubjectrulesreview", "SelfSubjectRulesReview", false, &[], CREATE),
+            Virtual::ComponentStatuses => (
+                "",
+                "componentstatuses",
+                "componentstatus",
+                "ComponentStatus",
+                false,
+                &["cs"],
+                &["get", "list"],
+            ),
+            Virtual::TokenReviews => (
+                "authentication.k8s.io",
+                "tokenreviews",
+                "tokenreview",
+                "TokenReview",
+                false,
+                &[],
+                CREATE,
+            ),
+            Virtual::SelfSubjectReviews => (
+                "authentication.k8s.io",
+                "selfsubjectreviews",
+                "selfsubjectreview",
+                "SelfSubjectReview",
+                false,
+                &[],
+                CREATE,
+            ),
+            Virtual::SubjectAccessReviews => (
+                "authorization.k8s.io",
+                "subjectaccessreviews",
+                "subjectaccessreview",
+                "SubjectAccessReview",
+                false,
+                &[],
+                CREATE,
+            ),
+            Virtual::LocalSubjectAccessReviews => (
+                "authorization.k8s.io",
+                "localsubjectaccessreviews",
+                "localsubjectaccessreview",
+                "LocalSubjectAccessReview",
+                true,
+                &[],
+                CREATE,
+            ),
+            Virtual::SelfSubjectAccessReviews => (
+                "authorization.k8s.io",
+                "selfsubjectaccessreviews",
+                "selfsubjectaccessreview",
+                "SelfSubjectAccessReview",
+                false,
+                &[],
+                CREATE,
+            ),
+            Virtual::SelfSubjectRulesReviews => (
+                "authorization.k8s.io",
+                "selfsubjectrulesreviews",
+                "selfsubjectrulesreview",
+                "SelfSubjectRulesReview",
+                false,
+                &[],
+                CREATE,
+            ),
         }
     }
 
@@ -141,7 +207,11 @@ impl Resource {
 
     /// `v1` or `apps/v1`.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 
     /// The version objects of this resource are stored at.
@@ -154,7 +224,11 @@ impl Resource {
 
     /// The storage key prefix shared by every version of this resource.
     pub fn key_prefix(&self) -> String {
-        let g = if self.group.is_empty() { "core" } else { &self.group };
+        let g = if self.group.is_empty() {
+            "core"
+        } else {
+            &self.group
+        };
         format!("/{}/{}/", g, self.plural)
     }
 
@@ -210,7 +284,11 @@ impl Resource {
 
     /// The group used in messages: `deployments.apps`.
     pub fn group_resource(&self) -> String {
-        if self.group.is_empty() { self.plural.clone() } else { format!("{}.{}", self.plural, self.group) }
+        if self.group.is_empty() {
+            self.plural.clone()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
     }
 }
 
@@ -239,11 +317,17 @@ impl Registry {
             let mut m = r.inner.write().unwrap_or_else(|e| e.into_inner());
             for info in builtin::resources() {
                 let res = Resource::from_builtin(info);
-                m.insert((res.group.clone(), res.version.clone(), res.plural.clone()), Arc::new(res));
+                m.insert(
+                    (res.group.clone(), res.version.clone(), res.plural.clone()),
+                    Arc::new(res),
+                );
             }
             for v in Virtual::ALL {
                 let res = Resource::from_virtual(v);
-                m.insert((res.group.clone(), res.version.clone(), res.plural.clone()), Arc::new(res));
+                m.insert(
+                    (res.group.clone(), res.version.clone(), res.plural.clone()),
+                    Arc::new(res),
+                );
             }
         }
         r
@@ -251,19 +335,24 @@ impl Registry {
 
     pub fn get(&self, group: &str, version: &str, plural: &str) -> Option<Arc<Resource>> {
         let m = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        m.get(&(group.to_string(), version.to_string(), plural.to_string())).cloned()
+        m.get(&(group.to_string(), version.to_string(), plural.to_string()))
+            .cloned()
     }
 
     /// Finds the resource serving `kind` in `group/version`.
     pub fn by_kind(&self, group: &str, version: &str, kind: &str) -> Option<Arc<Resource>> {
         let m = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        m.values().find(|r| r.group == group && r.version == version && r.kind == kind).cloned()
+        m.values()
+            .find(|r| r.group == group && r.version == version && r.kind == kind)
+            .cloned()
     }
 
     /// Any served version of `group`'s `kind`, preferring `version`.
     pub fn by_group_kind(&self, group: &str, kind: &str) -> Option<Arc<Resource>> {
         let m = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        m.values().find(|r| r.group == group && r.kind == kind).cloned()
+        m.values()
+            .find(|r| r.group == group && r.kind == kind)
+            .cloned()
     }
 
     /// Every resource, in (group, version, plural) order.
@@ -289,9 +378,13 @@ impl Registry {
         let mut m = self.inner.write().unwrap_or_else(|e| e.into_inner());
         m.retain(|_, r| !matches!(&r.source, Source::Custom(c) if c.crd_name == crd_name));
         for res in resources {
-            m.insert((res.group.clone(), res.version.clone(), res.plural.clone()), Arc::new(res));
+            m.insert(
+                (res.group.clone(), res.version.clone(), res.plural.clone()),
+                Arc::new(res),
+            );
         }
-        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn remove_custom(&self, crd_name: &str) {
@@ -317,7 +410,9 @@ mod tests {
         assert_eq!(e, "/core/configmaps/default0");
         let ns = reg.get("", "v1", "namespaces").expect("namespaces served");
         assert_eq!(ns.key("", "kube-system"), "/core/namespaces/kube-system");
-        let d = reg.get("apps", "v1", "deployments").expect("deployments served");
+        let d = reg
+            .get("apps", "v1", "deployments")
+            .expect("deployments served");
         assert_eq!(d.group_resource(), "deployments.apps");
     }
 }

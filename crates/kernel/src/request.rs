@@ -52,7 +52,10 @@ pub enum Route {
     /// `/apis/{group}`
     Group(String),
     /// `/api/v1`, `/apis/{group}/{version}`
-    GroupVersion { group: String, version: String },
+    GroupVersion {
+        group: String,
+        version: String,
+    },
     Resource(ResourceRequest),
 }
 
@@ -65,16 +68,32 @@ pub enum RouteError {
 
 /// Parses `/api/...` and `/apis/...` paths. `watch` is the `watch` query parameter.
 pub fn parse(method: &Method, path: &str, watch: bool) -> Result<Route, RouteError> {
-    let parts: Vec<&str> = path.trim_matches('/').split('/').filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .collect();
     let (group, version, rest) = match parts.as_slice() {
         ["api"] => return only_get(method, Route::CoreVersions),
         ["apis"] => return only_get(method, Route::Groups),
         ["apis", g] => return only_get(method, Route::Group(g.to_string())),
         ["api", v] => {
-            return only_get(method, Route::GroupVersion { group: String::new(), version: v.to_string() });
+            return only_get(
+                method,
+                Route::GroupVersion {
+                    group: String::new(),
+                    version: v.to_string(),
+                },
+            );
         }
         ["apis", g, v] => {
-            return only_get(method, Route::GroupVersion { group: g.to_string(), version: v.to_string() });
+            return only_get(
+                method,
+                Route::GroupVersion {
+                    group: g.to_string(),
+                    version: v.to_string(),
+                },
+            );
         }
         ["api", v, rest @ ..] => (String::new(), v.to_string(), rest),
         ["apis", g, v, rest @ ..] => (g.to_string(), v.to_string(), rest),
@@ -121,11 +140,23 @@ pub fn parse(method: &Method, path: &str, watch: bool) -> Result<Route, RouteErr
         ("DELETE", false) => Verb::DeleteCollection,
         _ => return Err(RouteError::MethodNotAllowed),
     };
-    Ok(Route::Resource(ResourceRequest { verb, group, version, namespace, resource, name, subresource }))
+    Ok(Route::Resource(ResourceRequest {
+        verb,
+        group,
+        version,
+        namespace,
+        resource,
+        name,
+        subresource,
+    }))
 }
 
 fn only_get(method: &Method, r: Route) -> Result<Route, RouteError> {
-    if method == Method::GET || method == Method::HEAD { Ok(r) } else { Err(RouteError::MethodNotAllowed) }
+    if method == Method::GET || method == Method::HEAD {
+        Ok(r)
+    } else {
+        Err(RouteError::MethodNotAllowed)
+    }
 }
 
 #[cfg(test)]
@@ -142,24 +173,59 @@ mod tests {
     #[test]
     fn namespaced_and_cluster_paths() {
         let r = res(Method::GET, "/api/v1/namespaces/default/configmaps/x");
-        assert_eq!((r.verb, r.namespace.as_deref(), r.resource.as_str(), r.name.as_deref()), (Verb::Get, Some("default"), "configmaps", Some("x")));
+        assert_eq!(
+            (
+                r.verb,
+                r.namespace.as_deref(),
+                r.resource.as_str(),
+                r.name.as_deref()
+            ),
+            (Verb::Get, Some("default"), "configmaps", Some("x"))
+        );
         let r = res(Method::GET, "/api/v1/namespaces/default");
-        assert_eq!((r.resource.as_str(), r.name.as_deref(), r.namespace), ("namespaces", Some("default"), None));
+        assert_eq!(
+            (r.resource.as_str(), r.name.as_deref(), r.namespace),
+            ("namespaces", Some("default"), None)
+        );
         let r = res(Method::PUT, "/api/v1/namespaces/default/finalize");
-        assert_eq!((r.resource.as_str(), r.subresource.as_deref()), ("namespaces", Some("finalize")));
-        let r = res(Method::GET, "/apis/apps/v1/namespaces/a/deployments/d/scale");
-        assert_eq!((r.group.as_str(), r.subresource.as_deref()), ("apps", Some("scale")));
+        assert_eq!(
+            (r.resource.as_str(), r.subresource.as_deref()),
+            ("namespaces", Some("finalize"))
+        );
+        let r = res(
+            Method::GET,
+            "/apis/apps/v1/namespaces/a/deployments/d/scale",
+        );
+        assert_eq!(
+            (r.group.as_str(), r.subresource.as_deref()),
+            ("apps", Some("scale"))
+        );
         let r = res(Method::GET, "/apis/apps/v1/deployments");
         assert_eq!((r.verb, r.namespace), (Verb::List, None));
         let r = res(Method::DELETE, "/api/v1/namespaces/a/pods");
         assert_eq!(r.verb, Verb::DeleteCollection);
         let r = res(Method::GET, "/api/v1/watch/namespaces/a/pods");
         assert_eq!(r.verb, Verb::Watch);
-        assert_eq!(parse(&Method::GET, "/apis/apps", false), Ok(Route::Group("apps".into())));
-        assert_eq!(parse(&Method::POST, "/apis", false), Err(RouteError::MethodNotAllowed));
-        assert_eq!(parse(&Method::GET, "/api/v1/a/b/c/d", false), Err(RouteError::NotFound));
-        assert_eq!(parse(&Method::PUT, "/api/v1/namespaces/a/configmaps", false), Err(RouteError::MethodNotAllowed));
-        assert_eq!(parse(&Method::POST, "/api/v1/namespaces/a/configmaps/x", false), Err(RouteError::MethodNotAllowed));
+        assert_eq!(
+            parse(&Method::GET, "/apis/apps", false),
+            Ok(Route::Group("apps".into()))
+        );
+        assert_eq!(
+            parse(&Method::POST, "/apis", false),
+            Err(RouteError::MethodNotAllowed)
+        );
+        assert_eq!(
+            parse(&Method::GET, "/api/v1/a/b/c/d", false),
+            Err(RouteError::NotFound)
+        );
+        assert_eq!(
+            parse(&Method::PUT, "/api/v1/namespaces/a/configmaps", false),
+            Err(RouteError::MethodNotAllowed)
+        );
+        assert_eq!(
+            parse(&Method::POST, "/api/v1/namespaces/a/configmaps/x", false),
+            Err(RouteError::MethodNotAllowed)
+        );
         assert!(parse(&Method::POST, "/api/v1/namespaces/a/pods/x/binding", false).is_ok());
     }
 }

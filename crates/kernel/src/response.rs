@@ -27,7 +27,10 @@ pub type ApiResult<T = Response> = Result<T, ApiError>;
 pub fn json_response(code: u16, body: impl Into<Body>) -> Response {
     let mut r = Response::new(body.into());
     *r.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -78,7 +81,9 @@ pub enum Wanted {
 /// Protobuf alone is refused with 406 rather than answered with JSON the client
 /// would misread.
 pub fn negotiate(accept: Option<&str>) -> Result<Wanted, StatusError> {
-    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else { return Ok(Wanted::Json) };
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+        return Ok(Wanted::Json);
+    };
     for part in accept.split(',') {
         let mut params = part.split(';').map(str::trim);
         let media = params.next().unwrap_or_default().to_ascii_lowercase();
@@ -103,7 +108,9 @@ pub fn negotiate(accept: Option<&str>) -> Result<Wanted, StatusError> {
                 ("PartialObjectMetadata" | "PartialObjectMetadataList", "meta.k8s.io", "v1") => {
                     return Ok(Wanted::Metadata);
                 }
-                ("APIGroupDiscoveryList", "apidiscovery.k8s.io", "v2") => return Ok(Wanted::AggregatedDiscovery),
+                ("APIGroupDiscoveryList", "apidiscovery.k8s.io", "v2") => {
+                    return Ok(Wanted::AggregatedDiscovery);
+                }
                 _ => continue,
             },
             _ => continue,
@@ -114,31 +121,13 @@ pub fn negotiate(accept: Option<&str>) -> Result<Wanted, StatusError> {
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accept_headers_kubectl_sends() {
-        assert_eq!(negotiate(None).ok(), Some(Wanted::Json));
-        let kubectl_get = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
-        assert_eq!(negotiate(Some(kubectl_get)).ok(), Some(Wanted::Table));
-        let disco = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
-        assert_eq!(negotiate(Some(disco)).ok(), Some(Wanted::AggregatedDiscovery));
-        assert_eq!(negotiate(Some("application/vnd.kubernetes.protobuf, application/json")).ok(), Some(Wanted::Json));
-        assert_eq!(negotiate(Some("application/vnd.kubernetes.protobuf")).map_err(|e| e.code()), Err(406));
-        assert_eq!(negotiate(Some("application/json;as=Table;v=v1beta1;g=meta.k8s.io")).map_err(|e| e.code()), Err(406));
-    }
-
-    #[test]
-    fn warnings_are_quoted() {
-        assert_eq!(quote_warning("unknown field \"bogus\""), "\"unknown field \\\"bogus\\\"\"");
-    }
-}
-
 /// Re-renders a JSON response as YAML for clients that asked for it.
 pub async fn into_yaml(r: Response) -> Response {
-    let is_json = r.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) == Some("application/json");
+    let is_json = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        == Some("application/json");
     if !is_json {
         return r;
     }
@@ -151,10 +140,54 @@ pub async fn into_yaml(r: Response) -> Response {
         .and_then(|v| serde_saphyr::to_string(&v).ok());
     match yaml {
         Some(y) => {
-            parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/yaml"));
+            parts.headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/yaml"),
+            );
             parts.headers.remove(header::CONTENT_LENGTH);
             Response::from_parts(parts, Body::from(y))
         }
         None => Response::from_parts(parts, Body::from(bytes)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_headers_kubectl_sends() {
+        assert_eq!(negotiate(None).ok(), Some(Wanted::Json));
+        let kubectl_get = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+        assert_eq!(negotiate(Some(kubectl_get)).ok(), Some(Wanted::Table));
+        let disco = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+        assert_eq!(
+            negotiate(Some(disco)).ok(),
+            Some(Wanted::AggregatedDiscovery)
+        );
+        assert_eq!(
+            negotiate(Some(
+                "application/vnd.kubernetes.protobuf, application/json"
+            ))
+            .ok(),
+            Some(Wanted::Json)
+        );
+        assert_eq!(
+            negotiate(Some("application/vnd.kubernetes.protobuf")).map_err(|e| e.code()),
+            Err(406)
+        );
+        assert_eq!(
+            negotiate(Some("application/json;as=Table;v=v1beta1;g=meta.k8s.io"))
+                .map_err(|e| e.code()),
+            Err(406)
+        );
+    }
+
+    #[test]
+    fn warnings_are_quoted() {
+        assert_eq!(
+            quote_warning("unknown field \"bogus\""),
+            "\"unknown field \\\"bogus\\\"\""
+        );
     }
 }

@@ -20,14 +20,23 @@ pub struct Filter {
 
 impl Filter {
     pub fn from_ctx(ctx: &Ctx) -> Result<Filter, StatusError> {
-        Filter::parse(&ctx.resource, ctx.q("labelSelector"), ctx.q("fieldSelector"))
+        Filter::parse(
+            &ctx.resource,
+            ctx.q("labelSelector"),
+            ctx.q("fieldSelector"),
+        )
     }
 
-    pub fn parse(res: &Resource, labels: Option<&str>, fields: Option<&str>) -> Result<Filter, StatusError> {
+    pub fn parse(
+        res: &Resource,
+        labels: Option<&str>,
+        fields: Option<&str>,
+    ) -> Result<Filter, StatusError> {
         let labels = match labels {
             Some(s) => {
-                let sel = apimachinery::labels::parse(s)
-                    .map_err(|e| StatusError::bad_request(format!("unable to parse requirement: {e}")))?;
+                let sel = apimachinery::labels::parse(s).map_err(|e| {
+                    StatusError::bad_request(format!("unable to parse requirement: {e}"))
+                })?;
                 if sel.is_empty() { None } else { Some(sel) }
             }
             None => None,
@@ -35,31 +44,44 @@ impl Filter {
         let mut needs_body = false;
         let fields = match fields {
             Some(s) => {
-                let sel = apimachinery::fields::parse(s).map_err(|e| StatusError::bad_request(e.to_string()))?;
+                let sel = apimachinery::fields::parse(s)
+                    .map_err(|e| StatusError::bad_request(e.to_string()))?;
                 for req in sel.requirements() {
                     match req.field.as_str() {
                         "metadata.name" | "metadata.namespace" => {}
                         f if supported_field(res, f) => needs_body = true,
-                        f => return Err(StatusError::bad_request(format!("field label not supported: {f}"))),
+                        f => {
+                            return Err(StatusError::bad_request(format!(
+                                "field label not supported: {f}"
+                            )));
+                        }
                     }
                 }
                 if sel.is_empty() { None } else { Some(sel) }
             }
             None => None,
         };
-        Ok(Filter { labels, fields, needs_body })
+        Ok(Filter {
+            labels,
+            fields,
+            needs_body,
+        })
     }
 
     /// Whether the object stored under `key` is selected.
     pub fn matches(&self, res: &Resource, key: &str, obj: &CachedObject) -> bool {
-        if let Some(l) = &self.labels {
-            if !l.matches(&obj.labels()) {
-                return false;
-            }
+        if let Some(l) = &self.labels
+            && !l.matches(&obj.labels())
+        {
+            return false;
         }
         let Some(f) = &self.fields else { return true };
         let (namespace, name) = split_key(res, key);
-        let body = if self.needs_body { Some(obj.value()) } else { None };
+        let body = if self.needs_body {
+            Some(obj.value())
+        } else {
+            None
+        };
         f.matches(|field| match field {
             "metadata.name" => Some(name.to_string()),
             "metadata.namespace" => Some(namespace.to_string()),
@@ -71,7 +93,10 @@ impl Filter {
 fn supported_field(res: &Resource, field: &str) -> bool {
     match &res.source {
         Source::Builtin(info) => info.field_selectors.contains(&field),
-        Source::Custom(c) => c.selectable_fields.iter().any(|f| f.trim_start_matches('.') == field),
+        Source::Custom(c) => c
+            .selectable_fields
+            .iter()
+            .any(|f| f.trim_start_matches('.') == field),
         Source::Virtual(_) => false,
     }
 }
@@ -98,5 +123,9 @@ fn field_value(res: &Resource, obj: &Value, field: &str) -> Option<String> {
 pub fn split_key<'a>(res: &Resource, key: &'a str) -> (&'a str, &'a str) {
     let prefix_len = res.key_prefix().len();
     let rest = key.get(prefix_len..).unwrap_or("");
-    if res.namespaced { rest.split_once('/').unwrap_or(("", rest)) } else { ("", rest) }
+    if res.namespaced {
+        rest.split_once('/').unwrap_or(("", rest))
+    } else {
+        ("", rest)
+    }
 }

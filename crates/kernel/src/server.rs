@@ -33,7 +33,9 @@ pub struct Inner {
 
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Inner").field("data_dir", &self.config.data_dir).finish()
+        f.debug_struct("Inner")
+            .field("data_dir", &self.config.data_dir)
+            .finish()
     }
 }
 
@@ -41,13 +43,20 @@ impl Inner {
     pub(crate) async fn open(config: KernelConfig) -> Result<Arc<Inner>, Error> {
         let sink = Arc::new(CacheSink(OnceLock::new()));
         let db = config.data_dir.join("kernel.db");
-        let options = store::Options { fsync: config.fsync, ..Default::default() };
+        let options = store::Options {
+            fsync: config.fsync,
+            ..Default::default()
+        };
         let (store, snapshot) = store::Store::open(&db, options, sink.clone())?;
         let items = snapshot
             .items
             .into_iter()
             .map(|kv| {
-                let obj = Arc::new(CachedObject::new(kv.value, kv.mod_revision, kv.create_revision));
+                let obj = Arc::new(CachedObject::new(
+                    kv.value,
+                    kv.mod_revision,
+                    kv.create_revision,
+                ));
                 (kv.key, obj)
             })
             .collect();
@@ -72,13 +81,21 @@ impl Inner {
     }
 
     pub fn authorize(&self, user: &UserInfo, attrs: &Attributes) -> Decision {
-        let a = self.authorizer.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let a = self
+            .authorizer
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         a.authorize(user, attrs)
     }
 
     /// What `user` may do in `namespace`, for SelfSubjectRulesReview.
     pub fn rules_for(&self, user: &UserInfo, namespace: &str) -> (Vec<Value>, Vec<Value>, bool) {
-        let a = self.authorizer.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let a = self
+            .authorizer
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         a.rules(user, namespace)
     }
 
@@ -91,8 +108,17 @@ impl Inner {
         let ns = self.resource("", "v1", "namespaces")?;
         for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             if self.cache.get(&ns.key("", name)).is_none() {
-                let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
-                match crate::write::create_object(self, &ns, None, obj, &crate::write::WriteOptions::system()).await {
+                let obj =
+                    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+                match crate::write::create_object(
+                    self,
+                    &ns,
+                    None,
+                    obj,
+                    &crate::write::WriteOptions::system(),
+                )
+                .await
+                {
                     Ok(_) => {}
                     Err(e) if e.0.code() == 409 => {}
                     Err(e) => return Err(e),
@@ -102,8 +128,15 @@ impl Inner {
         Ok(())
     }
 
-    pub fn resource(&self, group: &str, version: &str, plural: &str) -> Result<Arc<Resource>, ApiError> {
-        self.registry.get(group, version, plural).ok_or_else(|| ApiError(not_found_path()))
+    pub fn resource(
+        &self,
+        group: &str,
+        version: &str,
+        plural: &str,
+    ) -> Result<Arc<Resource>, ApiError> {
+        self.registry
+            .get(group, version, plural)
+            .ok_or_else(|| ApiError::from(not_found_path()))
     }
 }
 
@@ -125,7 +158,8 @@ fn parse_query(q: Option<&str>) -> Query {
     if let Some(q) = q {
         for pair in q.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            out.entry(decode_component(k)).or_insert_with(|| decode_component(v));
+            out.entry(decode_component(k))
+                .or_insert_with(|| decode_component(v));
         }
     }
     out
@@ -139,7 +173,9 @@ fn decode_component(s: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => {
                         out.push(b);
@@ -167,7 +203,10 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn q(&self, k: &str) -> Option<&str> {
-        self.query.get(k).map(String::as_str).filter(|s| !s.is_empty())
+        self.query
+            .get(k)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
     }
 
     pub fn namespace(&self) -> Option<&str> {
@@ -186,30 +225,53 @@ async fn handle(State(inner): State<Arc<Inner>>, req: Request) -> Response {
         "/version" | "/version/" => return json_value(200, &version_info()),
         _ => {}
     }
-    if path.starts_with("/healthz/") || path.starts_with("/livez/") || path.starts_with("/readyz/") {
+    if path.starts_with("/healthz/") || path.starts_with("/livez/") || path.starts_with("/readyz/")
+    {
         return health(&inner, &path);
     }
     let Some(user) = req.extensions().get::<UserInfo>().cloned() else {
-        return ApiError(StatusError::unauthorized()).into_response();
+        return ApiError::from(StatusError::unauthorized()).into_response();
     };
-    let yaml = negotiate(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok())) == Ok(crate::response::Wanted::Yaml);
-    let watch = req.uri().query().is_some_and(|q| q.split('&').any(|p| p == "watch=true" || p == "watch=1"));
+    let yaml = negotiate(
+        req.headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok()),
+    ) == Ok(crate::response::Wanted::Yaml);
+    let watch = req
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "watch=true" || p == "watch=1"));
     let r = match dispatch(inner, user, req).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     };
-    if yaml && !watch { crate::response::into_yaml(r).await } else { r }
+    if yaml && !watch {
+        crate::response::into_yaml(r).await
+    } else {
+        r
+    }
 }
 
 fn health(inner: &Inner, path: &str) -> Response {
     let ok = !path.starts_with("/readyz") || inner.ready.load(Ordering::SeqCst);
-    let mut r = if ok { "ok".into_response() } else { (http::StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response() };
-    r.headers_mut().insert(header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; charset=utf-8"));
+    let mut r = if ok {
+        "ok".into_response()
+    } else {
+        (http::StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
+    };
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     r
 }
 
 pub fn version_info() -> Value {
-    let minor = KUBERNETES_VERSION.trim_start_matches("v1.").split('.').next().unwrap_or("36");
+    let minor = KUBERNETES_VERSION
+        .trim_start_matches("v1.")
+        .split('.')
+        .next()
+        .unwrap_or("36");
     json!({
         "major": "1",
         "minor": minor,
@@ -227,11 +289,20 @@ pub fn version_info() -> Value {
     })
 }
 
-fn non_resource_check(inner: &Inner, user: &UserInfo, method: &Method, path: &str) -> ApiResult<()> {
-    let attrs = Attributes { verb: method.as_str().to_ascii_lowercase(), path: Some(path.to_string()), ..Default::default() };
+fn non_resource_check(
+    inner: &Inner,
+    user: &UserInfo,
+    method: &Method,
+    path: &str,
+) -> ApiResult<()> {
+    let attrs = Attributes {
+        verb: method.as_str().to_ascii_lowercase(),
+        path: Some(path.to_string()),
+        ..Default::default()
+    };
     match inner.authorize(user, &attrs) {
         Decision::Allow => Ok(()),
-        Decision::Deny(reason) => Err(ApiError(StatusError::forbidden(
+        Decision::Deny(reason) => Err(ApiError::from(StatusError::forbidden(
             "",
             "",
             "",
@@ -251,15 +322,21 @@ async fn dispatch(inner: Arc<Inner>, user: UserInfo, req: Request) -> ApiResult 
         non_resource_check(&inner, &user, &method, &path)?;
         return crate::openapi_routes::serve(&inner, &path, &query);
     }
-    if !(path.starts_with("/api/") || path == "/api" || path.starts_with("/apis/") || path == "/apis") {
+    if !(path.starts_with("/api/")
+        || path == "/api"
+        || path.starts_with("/apis/")
+        || path == "/apis")
+    {
         non_resource_check(&inner, &user, &method, &path)?;
-        return Err(ApiError(not_found_path()));
+        return Err(ApiError::from(not_found_path()));
     }
     let watch = matches!(query.get("watch").map(String::as_str), Some("true" | "1"));
     let route = match request::parse(&method, &path, watch) {
         Ok(r) => r,
-        Err(RouteError::NotFound) => return Err(ApiError(not_found_path())),
-        Err(RouteError::MethodNotAllowed) => return Err(ApiError(StatusError::method_not_allowed())),
+        Err(RouteError::NotFound) => return Err(ApiError::from(not_found_path())),
+        Err(RouteError::MethodNotAllowed) => {
+            return Err(ApiError::from(StatusError::method_not_allowed()));
+        }
     };
     let rr = match route {
         Route::Resource(rr) => rr,
@@ -268,9 +345,12 @@ async fn dispatch(inner: Arc<Inner>, user: UserInfo, req: Request) -> ApiResult 
             return crate::discovery::serve(&inner, discovery_route, wanted);
         }
     };
-    let resource = inner.registry.get(&rr.group, &rr.version, &rr.resource).ok_or_else(|| ApiError(not_found_path()))?;
+    let resource = inner
+        .registry
+        .get(&rr.group, &rr.version, &rr.resource)
+        .ok_or_else(|| ApiError::from(not_found_path()))?;
     if rr.namespace.is_some() && !resource.namespaced {
-        return Err(ApiError(not_found_path()));
+        return Err(ApiError::from(not_found_path()));
     }
     let attrs = Attributes {
         verb: rr.verb.as_str().into(),
@@ -283,7 +363,7 @@ async fn dispatch(inner: Arc<Inner>, user: UserInfo, req: Request) -> ApiResult 
         path: None,
     };
     if let Decision::Deny(reason) = inner.authorize(&user, &attrs) {
-        return Err(ApiError(StatusError::forbidden(
+        return Err(ApiError::from(StatusError::forbidden(
             &rr.resource,
             &rr.group,
             rr.name.as_deref().unwrap_or(""),
@@ -295,10 +375,17 @@ async fn dispatch(inner: Arc<Inner>, user: UserInfo, req: Request) -> ApiResult 
         Some(_) => true,
     };
     if !verb_allowed {
-        return Err(ApiError(StatusError::method_not_allowed()));
+        return Err(ApiError::from(StatusError::method_not_allowed()));
     }
     let body = req.into_body();
-    let ctx = Ctx { inner, user, resource, req: rr, query, headers };
+    let ctx = Ctx {
+        inner,
+        user,
+        resource,
+        req: rr,
+        query,
+        headers,
+    };
     if let crate::registry::Source::Virtual(v) = ctx.resource.source {
         let body = read_body(body).await?;
         return crate::virtual_resources::handle(&ctx, v, wanted, body).await;
@@ -311,7 +398,9 @@ async fn dispatch(inner: Arc<Inner>, user: UserInfo, req: Request) -> ApiResult 
         Verb::Update => crate::write::update(&ctx, read_body(body).await?).await,
         Verb::Patch => crate::write::patch(&ctx, read_body(body).await?).await,
         Verb::Delete => crate::delete::delete(&ctx, read_body(body).await?).await,
-        Verb::DeleteCollection => crate::delete::delete_collection(&ctx, read_body(body).await?).await,
+        Verb::DeleteCollection => {
+            crate::delete::delete_collection(&ctx, read_body(body).await?).await
+        }
     }
 }
 
@@ -327,9 +416,11 @@ async fn read_body(body: Body) -> ApiResult<bytes::Bytes> {
                 .unwrap_or(false)
                 || e.to_string().contains("length limit");
             if too_large {
-                Err(ApiError(StatusError::too_large(MAX_REQUEST_BODY)))
+                Err(ApiError::from(StatusError::too_large(MAX_REQUEST_BODY)))
             } else {
-                Err(ApiError(StatusError::bad_request(format!("error reading request body: {e}"))))
+                Err(ApiError::from(StatusError::bad_request(format!(
+                    "error reading request body: {e}"
+                ))))
             }
         }
     }
@@ -344,10 +435,10 @@ pub(crate) async fn compactor(inner: Arc<Inner>) {
     loop {
         ticker.tick().await;
         let current = inner.store.revision();
-        if previous > inner.store.compacted_revision() {
-            if let Err(e) = inner.store.compact(previous).await {
-                tracing::warn!(error = %e, "compaction failed");
-            }
+        if previous > inner.store.compacted_revision()
+            && let Err(e) = inner.store.compact(previous).await
+        {
+            tracing::warn!(error = %e, "compaction failed");
         }
         previous = current;
     }

@@ -10,10 +10,24 @@ const NAME_DESCRIPTION: &str = "Name must be unique within a namespace. Is requi
 const AGE_DESCRIPTION: &str = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
 
 pub fn table(ctx: &Ctx, objs: &[Value], rv: &str, cont: Option<&str>) -> Value {
-    table_for(&ctx.inner, &ctx.resource, ctx.q("includeObject"), objs, rv, cont)
+    table_for(
+        &ctx.inner,
+        &ctx.resource,
+        ctx.q("includeObject"),
+        objs,
+        rv,
+        cont,
+    )
 }
 
-pub fn table_for(_inner: &Arc<Inner>, res: &Resource, include: Option<&str>, objs: &[Value], rv: &str, cont: Option<&str>) -> Value {
+pub fn table_for(
+    _inner: &Arc<Inner>,
+    res: &Resource,
+    include: Option<&str>,
+    objs: &[Value],
+    rv: &str,
+    cont: Option<&str>,
+) -> Value {
     let now = jiff::Timestamp::now();
     let (columns, rows): (Vec<Value>, Vec<Vec<Value>>) = match &res.source {
         Source::Virtual(_) => {
@@ -26,7 +40,11 @@ pub fn table_for(_inner: &Arc<Inner>, res: &Resource, include: Option<&str>, obj
                 .iter()
                 .map(|o| {
                     let c = o.pointer("/conditions/0").cloned().unwrap_or(Value::Null);
-                    let status = if c["status"] == "True" { "Healthy" } else { "Unhealthy" };
+                    let status = if c["status"] == "True" {
+                        "Healthy"
+                    } else {
+                        "Unhealthy"
+                    };
                     vec![
                         o.pointer("/metadata/name").cloned().unwrap_or(Value::Null),
                         json!(status),
@@ -42,14 +60,22 @@ pub fn table_for(_inner: &Arc<Inner>, res: &Resource, include: Option<&str>, obj
                 .iter()
                 .map(|c| json!({"name": c.name, "type": c.type_, "format": c.format, "description": c.description, "priority": c.priority}))
                 .collect();
-            (cols, objs.iter().map(|o| builtin::row(info, o, now)).collect())
+            (
+                cols,
+                objs.iter().map(|o| builtin::row(info, o, now)).collect(),
+            )
         }
         Source::Custom(c) => {
-            let mut cols = vec![json!({"name": "Name", "type": "string", "format": "name", "description": NAME_DESCRIPTION, "priority": 0})];
+            let mut cols = vec![
+                json!({"name": "Name", "type": "string", "format": "name", "description": NAME_DESCRIPTION, "priority": 0}),
+            ];
             let default_age = c.printer_columns.is_empty();
             for p in &c.printer_columns {
                 let desc = if p.description.is_empty() {
-                    format!("Custom resource definition column (in JSONPath format): {}", p.json_path)
+                    format!(
+                        "Custom resource definition column (in JSONPath format): {}",
+                        p.json_path
+                    )
                 } else {
                     p.description.clone()
                 };
@@ -61,13 +87,22 @@ pub fn table_for(_inner: &Arc<Inner>, res: &Resource, include: Option<&str>, obj
             let rows = objs
                 .iter()
                 .map(|o| {
-                    let mut cells = vec![o.pointer("/metadata/name").cloned().unwrap_or(Value::Null)];
+                    let mut cells =
+                        vec![o.pointer("/metadata/name").cloned().unwrap_or(Value::Null)];
                     for p in &c.printer_columns {
                         let cell = structural::printer_cell(&p.json_path, &p.type_, o);
-                        cells.push(if p.type_ == "date" { age_cell(&cell, now) } else { cell });
+                        cells.push(if p.type_ == "date" {
+                            age_cell(&cell, now)
+                        } else {
+                            cell
+                        });
                     }
                     if default_age {
-                        cells.push(age_cell(o.pointer("/metadata/creationTimestamp").unwrap_or(&Value::Null), now));
+                        cells.push(age_cell(
+                            o.pointer("/metadata/creationTimestamp")
+                                .unwrap_or(&Value::Null),
+                            now,
+                        ));
                     }
                     cells
                 })

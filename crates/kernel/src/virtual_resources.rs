@@ -18,12 +18,17 @@ pub async fn handle(ctx: &Ctx, v: Virtual, wanted: Wanted, body: Bytes) -> ApiRe
             let item = component_statuses(ctx)
                 .into_iter()
                 .find(|c| c["metadata"]["name"] == name)
-                .ok_or_else(|| ApiError(StatusError::not_found("componentstatuses", "", &name)))?;
+                .ok_or_else(|| {
+                    ApiError::from(StatusError::not_found("componentstatuses", "", &name))
+                })?;
             let mut item = item;
             item["kind"] = json!("ComponentStatus");
             item["apiVersion"] = json!("v1");
             if wanted == Wanted::Table {
-                return Ok(json_value(200, &crate::table::table(ctx, &[item], "", None)));
+                return Ok(json_value(
+                    200,
+                    &crate::table::table(ctx, &[item], "", None),
+                ));
             }
             Ok(json_value(200, &item))
         }
@@ -32,10 +37,17 @@ pub async fn handle(ctx: &Ctx, v: Virtual, wanted: Wanted, body: Bytes) -> ApiRe
             if wanted == Wanted::Table {
                 return Ok(json_value(200, &crate::table::table(ctx, &items, "", None)));
             }
-            Ok(json_value(200, &json!({"kind": "ComponentStatusList", "apiVersion": "v1", "metadata": {}, "items": items})))
+            Ok(json_value(
+                200,
+                &json!({"kind": "ComponentStatusList", "apiVersion": "v1", "metadata": {}, "items": items}),
+            ))
         }
         (_, Verb::Create) if ctx.req.subresource.is_none() => {
-            let ct = ctx.headers.get(http::header::CONTENT_TYPE).and_then(|h| h.to_str().ok()).unwrap_or("application/json");
+            let ct = ctx
+                .headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("application/json");
             let mut obj = crate::decode::parse_any(ct, &body, &ctx.resource.kind)?;
             crate::decode::check_type_meta(&ctx.resource, &mut obj)?;
             match v {
@@ -55,32 +67,68 @@ pub async fn handle(ctx: &Ctx, v: Virtual, wanted: Wanted, body: Bytes) -> ApiRe
                 Virtual::SubjectAccessReviews | Virtual::LocalSubjectAccessReviews => {
                     let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
                     let strings = |k: &str| -> Vec<String> {
-                        spec.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default()
+                        spec.get(k)
+                            .and_then(Value::as_array)
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(|x| x.as_str().map(String::from))
+                                    .collect()
+                            })
+                            .unwrap_or_default()
                     };
-                    let mut subject = UserInfo::new(spec.get("user").and_then(Value::as_str).unwrap_or(""), strings("groups"));
-                    subject.uid = spec.get("uid").and_then(Value::as_str).unwrap_or("").to_string();
+                    let mut subject = UserInfo::new(
+                        spec.get("user").and_then(Value::as_str).unwrap_or(""),
+                        strings("groups"),
+                    );
+                    subject.uid = spec
+                        .get("uid")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string();
                     if let Some(extra) = spec.get("extra").and_then(Value::as_object) {
                         for (k, vals) in extra {
-                            let vals = vals.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default();
+                            let vals = vals
+                                .as_array()
+                                .map(|a| {
+                                    a.iter()
+                                        .filter_map(|x| x.as_str().map(String::from))
+                                        .collect()
+                                })
+                                .unwrap_or_default();
                             subject.extra.insert(k.clone(), vals);
                         }
                     }
                     if subject.name.is_empty() && subject.groups.is_empty() {
-                        let errs = apimachinery::ErrorList(vec![apimachinery::FieldError::invalid(
-                            apimachinery::Path::new("spec").child("user"),
+                        let errs =
+                            apimachinery::ErrorList(vec![apimachinery::FieldError::invalid(
+                                apimachinery::Path::new("spec").child("user"),
+                                "",
+                                "at least one of user or group must be specified",
+                            )]);
+                        return Err(ApiError::from(StatusError::invalid(
+                            &ctx.resource.kind,
+                            &ctx.resource.group,
                             "",
-                            "at least one of user or group must be specified",
-                        )]);
-                        return Err(ApiError(StatusError::invalid(&ctx.resource.kind, &ctx.resource.group, "", &errs)));
+                            &errs,
+                        )));
                     }
-                    let ns = if v == Virtual::LocalSubjectAccessReviews { ctx.namespace() } else { None };
+                    let ns = if v == Virtual::LocalSubjectAccessReviews {
+                        ctx.namespace()
+                    } else {
+                        None
+                    };
                     let status = review(ctx, &subject, &obj, ns)?;
                     obj["status"] = status;
                     Ok(json_value(201, &echo(obj)))
                 }
                 Virtual::SelfSubjectRulesReviews => {
-                    let ns = obj.pointer("/spec/namespace").and_then(Value::as_str).unwrap_or("").to_string();
-                    let (resource_rules, non_resource_rules, incomplete) = ctx.inner.rules_for(&ctx.user, &ns);
+                    let ns = obj
+                        .pointer("/spec/namespace")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string();
+                    let (resource_rules, non_resource_rules, incomplete) =
+                        ctx.inner.rules_for(&ctx.user, &ns);
                     obj["status"] = json!({
                         "resourceRules": resource_rules,
                         "nonResourceRules": non_resource_rules,
@@ -88,10 +136,12 @@ pub async fn handle(ctx: &Ctx, v: Virtual, wanted: Wanted, body: Bytes) -> ApiRe
                     });
                     Ok(json_value(201, &echo(obj)))
                 }
-                Virtual::ComponentStatuses => Err(ApiError(StatusError::method_not_allowed())),
+                Virtual::ComponentStatuses => {
+                    Err(ApiError::from(StatusError::method_not_allowed()))
+                }
             }
         }
-        _ => Err(ApiError(StatusError::method_not_allowed())),
+        _ => Err(ApiError::from(StatusError::method_not_allowed())),
     }
 }
 
@@ -104,20 +154,33 @@ fn echo(mut obj: Value) -> Value {
 }
 
 /// Answers an access review's `spec.resourceAttributes` or `spec.nonResourceAttributes` for `user`.
-fn review(ctx: &Ctx, user: &UserInfo, obj: &Value, namespace: Option<&str>) -> Result<Value, ApiError> {
+fn review(
+    ctx: &Ctx,
+    user: &UserInfo,
+    obj: &Value,
+    namespace: Option<&str>,
+) -> Result<Value, ApiError> {
     let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
     let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let attrs = if let Some(ra) = spec.get("resourceAttributes") {
         let ns = s(ra, "namespace");
-        if let Some(url_ns) = namespace {
-            if !ns.is_empty() && ns != url_ns {
-                let errs = apimachinery::ErrorList(vec![apimachinery::FieldError::invalid(
-                    apimachinery::Path::new("spec").child("resourceAttributes").child("namespace"),
-                    ns.clone(),
-                    "must match metadata.namespace",
-                )]);
-                return Err(ApiError(StatusError::invalid(&ctx.resource.kind, &ctx.resource.group, "", &errs)));
-            }
+        if let Some(url_ns) = namespace
+            && !ns.is_empty()
+            && ns != url_ns
+        {
+            let errs = apimachinery::ErrorList(vec![apimachinery::FieldError::invalid(
+                apimachinery::Path::new("spec")
+                    .child("resourceAttributes")
+                    .child("namespace"),
+                ns.clone(),
+                "must match metadata.namespace",
+            )]);
+            return Err(ApiError::from(StatusError::invalid(
+                &ctx.resource.kind,
+                &ctx.resource.group,
+                "",
+                &errs,
+            )));
         }
         Attributes {
             verb: s(ra, "verb"),
@@ -130,13 +193,22 @@ fn review(ctx: &Ctx, user: &UserInfo, obj: &Value, namespace: Option<&str>) -> R
             path: None,
         }
     } else if let Some(nr) = spec.get("nonResourceAttributes") {
-        Attributes { verb: s(nr, "verb"), path: Some(s(nr, "path")), ..Default::default() }
+        Attributes {
+            verb: s(nr, "verb"),
+            path: Some(s(nr, "path")),
+            ..Default::default()
+        }
     } else {
         let errs = apimachinery::ErrorList(vec![apimachinery::FieldError::required(
             apimachinery::Path::new("spec").child("resourceAttributes"),
             "exactly one of nonResourceAttributes or resourceAttributes must be specified",
         )]);
-        return Err(ApiError(StatusError::invalid(&ctx.resource.kind, &ctx.resource.group, "", &errs)));
+        return Err(ApiError::from(StatusError::invalid(
+            &ctx.resource.kind,
+            &ctx.resource.group,
+            "",
+            &errs,
+        )));
     };
     Ok(match ctx.inner.authorize(user, &attrs) {
         Decision::Allow => json!({"allowed": true}),
@@ -169,9 +241,7 @@ pub fn self_subject_review(user: &UserInfo, version: &str) -> axum::response::Re
 /// them: the store (kube's `etcd-0`), and the controllers.
 fn component_statuses(ctx: &Ctx) -> Vec<Value> {
     let store_ok = ctx.inner.store.stats().commits > 0 || ctx.inner.store.revision() > 0;
-    let cond = |healthy: bool, message: &str| {
-        json!([{"type": "Healthy", "status": if healthy { "True" } else { "False" }, "message": message}])
-    };
+    let cond = |healthy: bool, message: &str| json!([{"type": "Healthy", "status": if healthy { "True" } else { "False" }, "message": message}]);
     vec![
         json!({"metadata": {"name": "controller-manager"}, "conditions": cond(true, "ok: garbage collector, namespace and CRD controllers run in the kernel")}),
         json!({"metadata": {"name": "etcd-0"}, "conditions": cond(store_ok, &format!("ok: sqlite store at revision {}", ctx.inner.store.revision()))}),

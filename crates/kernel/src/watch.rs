@@ -47,7 +47,10 @@ impl Watcher {
             return None;
         }
         let now = self.selected(&ev.key, &ev.object);
-        let before = ev.previous.as_ref().is_some_and(|p| self.selected(&ev.key, p));
+        let before = ev
+            .previous
+            .as_ref()
+            .is_some_and(|p| self.selected(&ev.key, p));
         match ev.kind {
             EventKind::Added if now => Some((EventKind::Added, ev.object.clone())),
             EventKind::Modified if now && before => Some((EventKind::Modified, ev.object.clone())),
@@ -65,8 +68,19 @@ impl Watcher {
         out.put_slice(b"\",\"object\":");
         if self.table && kind != "ERROR" && kind != "BOOKMARK" {
             let v: Value = serde_json::from_slice(&obj_bytes).unwrap_or(Value::Null);
-            let rv = v.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("").to_string();
-            let mut t = crate::table::table_for(&self.inner, &self.res, self.ctx_query_include.as_deref(), &[v], &rv, None);
+            let rv = v
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let mut t = crate::table::table_for(
+                &self.inner,
+                &self.res,
+                self.ctx_query_include.as_deref(),
+                &[v],
+                &rv,
+                None,
+            );
             if self.sent_columns {
                 t["columnDefinitions"] = Value::Array(Vec::new());
             }
@@ -90,8 +104,12 @@ impl Watcher {
         if initial_end {
             meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
-        let obj = json!({"kind": self.res.kind, "apiVersion": self.res.api_version(), "metadata": meta});
-        self.encode("BOOKMARK", Bytes::from(serde_json::to_vec(&obj).unwrap_or_default()))
+        let obj =
+            json!({"kind": self.res.kind, "apiVersion": self.res.api_version(), "metadata": meta});
+        self.encode(
+            "BOOKMARK",
+            Bytes::from(serde_json::to_vec(&obj).unwrap_or_default()),
+        )
     }
 }
 
@@ -118,14 +136,16 @@ pub async fn serve(ctx: Ctx, wanted: Wanted) -> ApiResult {
     let bookmarks = matches!(ctx.q("allowWatchBookmarks"), Some("true" | "1"));
     let send_initial = ctx.q("sendInitialEvents").map(|s| s == "true" || s == "1");
     let timeout = match ctx.q("timeoutSeconds") {
-        Some(t) => Duration::from_secs(
-            t.parse::<u64>().map_err(|_| ApiError(StatusError::bad_request(format!("invalid timeoutSeconds {t:?}"))))?,
-        ),
+        Some(t) => Duration::from_secs(t.parse::<u64>().map_err(|_| {
+            ApiError::from(StatusError::bad_request(format!(
+                "invalid timeoutSeconds {t:?}"
+            )))
+        })?),
         None => DEFAULT_TIMEOUT,
     };
     if send_initial.is_some() {
         if ctx.q("resourceVersionMatch") != Some("NotOlderThan") {
-            return Err(ApiError(StatusError::invalid(
+            return Err(ApiError::from(StatusError::invalid(
                 "ListOptions",
                 "meta.k8s.io",
                 "",
@@ -136,7 +156,7 @@ pub async fn serve(ctx: Ctx, wanted: Wanted) -> ApiResult {
             )));
         }
         if !bookmarks && send_initial == Some(true) {
-            return Err(ApiError(StatusError::invalid(
+            return Err(ApiError::from(StatusError::invalid(
                 "ListOptions",
                 "meta.k8s.io",
                 "",
@@ -150,7 +170,9 @@ pub async fn serve(ctx: Ctx, wanted: Wanted) -> ApiResult {
     let rv: Option<u64> = match ctx.q("resourceVersion") {
         None => None,
         Some(s) => Some(s.parse::<u64>().map_err(|_| {
-            ApiError(StatusError::bad_request(format!("invalid resource version {s:?}")))
+            ApiError::from(StatusError::bad_request(format!(
+                "invalid resource version {s:?}"
+            )))
         })?),
     };
     let (start, end) = res.range(ctx.namespace());
@@ -169,7 +191,8 @@ pub async fn serve(ctx: Ctx, wanted: Wanted) -> ApiResult {
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(256);
 
     // Decide where the stream starts, before any byte is sent.
-    let synthetic = send_initial == Some(true) || (send_initial.is_none() && matches!(rv, None | Some(0)));
+    let synthetic =
+        send_initial == Some(true) || (send_initial.is_none() && matches!(rv, None | Some(0)));
     let mut initial: Vec<Bytes> = Vec::new();
     let mut last_rv;
     let receiver: broadcast::Receiver<Arc<Event>>;
@@ -199,7 +222,10 @@ pub async fn serve(ctx: Ctx, wanted: Wanted) -> ApiResult {
                 receiver = r;
             }
             Err(too_old) => {
-                let e = StatusError::expired(format!("too old resource version: {} ({})", too_old.requested, too_old.oldest));
+                let e = StatusError::expired(format!(
+                    "too old resource version: {} ({})",
+                    too_old.requested, too_old.oldest
+                ));
                 let body = Body::from(error_event(&e));
                 return Ok(stream_response(body));
             }
@@ -214,7 +240,10 @@ pub async fn serve(ctx: Ctx, wanted: Wanted) -> ApiResult {
             }
         }
         let deadline = tokio::time::Instant::now() + timeout;
-        let mut bookmark_tick = tokio::time::interval_at(tokio::time::Instant::now() + BOOKMARK_INTERVAL, BOOKMARK_INTERVAL);
+        let mut bookmark_tick = tokio::time::interval_at(
+            tokio::time::Instant::now() + BOOKMARK_INTERVAL,
+            BOOKMARK_INTERVAL,
+        );
         loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline) => {
@@ -255,7 +284,13 @@ pub async fn serve(ctx: Ctx, wanted: Wanted) -> ApiResult {
 
 fn stream_response(body: Body) -> Response {
     let mut r = Response::new(body);
-    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
-    r.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-cache, private"));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    r.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-cache, private"),
+    );
     r
 }

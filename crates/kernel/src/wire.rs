@@ -16,7 +16,11 @@ pub fn object(res: &Resource, raw: &[u8]) -> Bytes {
 
 /// The object as a list item: built-in kinds carry no `kind`/`apiVersion` there.
 pub fn list_item(res: &Resource, raw: &[u8]) -> Bytes {
-    if res.is_custom() { custom(res, raw) } else { Bytes::copy_from_slice(raw) }
+    if res.is_custom() {
+        custom(res, raw)
+    } else {
+        Bytes::copy_from_slice(raw)
+    }
 }
 
 /// Custom objects are stored with their type meta at the storage version; a
@@ -37,7 +41,11 @@ fn custom(res: &Resource, raw: &[u8]) -> Bytes {
 
 /// `{"kind":K,"apiVersion":V,` + the rest of the stored object, without parsing it.
 fn splice_type_meta(kind: &str, api_version: &str, raw: &[u8]) -> Bytes {
-    let head = format!("{{\"kind\":{},\"apiVersion\":{}", json_str(kind), json_str(api_version));
+    let head = format!(
+        "{{\"kind\":{},\"apiVersion\":{}",
+        json_str(kind),
+        json_str(api_version)
+    );
     let rest = raw.strip_prefix(b"{").unwrap_or(raw);
     let mut out = BytesMut::with_capacity(head.len() + raw.len() + 1);
     out.put_slice(head.as_bytes());
@@ -57,7 +65,10 @@ fn json_str(s: &str) -> String {
 pub fn storage_value(res: &Resource, mut v: Value) -> Value {
     if let Some(m) = v.as_object_mut() {
         if res.is_custom() {
-            m.insert("apiVersion".into(), Value::String(format!("{}/{}", res.group, res.storage_version())));
+            m.insert(
+                "apiVersion".into(),
+                Value::String(format!("{}/{}", res.group, res.storage_version())),
+            );
             m.insert("kind".into(), Value::String(res.kind.clone()));
         } else {
             m.remove("kind");
@@ -93,7 +104,13 @@ mod tests {
 
     #[test]
     fn splices_type_meta() {
-        assert_eq!(&splice_type_meta("ConfigMap", "v1", br#"{"metadata":{}}"#)[..], br#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{}}"#);
-        assert_eq!(&splice_type_meta("ConfigMap", "v1", b"{}")[..], br#"{"kind":"ConfigMap","apiVersion":"v1"}"#);
+        assert_eq!(
+            &splice_type_meta("ConfigMap", "v1", br#"{"metadata":{}}"#)[..],
+            br#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{}}"#
+        );
+        assert_eq!(
+            &splice_type_meta("ConfigMap", "v1", b"{}")[..],
+            br#"{"kind":"ConfigMap","apiVersion":"v1"}"#
+        );
     }
 }

@@ -24,7 +24,10 @@ pub struct WriteOptions {
 impl WriteOptions {
     /// The kernel writing on its own behalf (bootstrap, garbage collector, ...).
     pub fn system() -> Self {
-        WriteOptions { dry_run: false, validation: FieldValidation::Ignore }
+        WriteOptions {
+            dry_run: false,
+            validation: FieldValidation::Ignore,
+        }
     }
 
     pub fn from_ctx(ctx: &Ctx) -> Result<Self, StatusError> {
@@ -39,14 +42,17 @@ impl WriteOptions {
         };
         // managedFields are not tracked yet (server-side apply is the next step), but a
         // malformed fieldManager is refused as kube-apiserver refuses it.
-        if let Some(fm) = ctx.q("fieldManager") {
-            if fm.len() > 128 || fm.chars().any(|c| c.is_control()) {
-                return Err(StatusError::bad_request(
-                    "fieldManager: Invalid value: must be at most 128 characters and printable",
-                ));
-            }
+        if let Some(fm) = ctx.q("fieldManager")
+            && (fm.len() > 128 || fm.chars().any(|c| c.is_control()))
+        {
+            return Err(StatusError::bad_request(
+                "fieldManager: Invalid value: must be at most 128 characters and printable",
+            ));
         }
-        Ok(WriteOptions { dry_run, validation: FieldValidation::parse(ctx.q("fieldValidation"))? })
+        Ok(WriteOptions {
+            dry_run,
+            validation: FieldValidation::parse(ctx.q("fieldValidation"))?,
+        })
     }
 }
 
@@ -54,11 +60,20 @@ impl WriteOptions {
 pub const MAX_OBJECT_BYTES: usize = 1_572_864;
 
 fn content_type(ctx: &Ctx) -> String {
-    ctx.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json").to_string()
+    ctx.headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
+        .to_string()
 }
 
 /// Decodes a full object from a request body for this resource.
-fn decode_object(res: &Resource, ct: &str, body: &[u8], mode: FieldValidation) -> Result<(Value, Vec<String>), StatusError> {
+fn decode_object(
+    res: &Resource,
+    ct: &str,
+    body: &[u8],
+    mode: FieldValidation,
+) -> Result<(Value, Vec<String>), StatusError> {
     let mut obj = decode::parse_body(res, ct, body)?;
     decode::check_type_meta(res, &mut obj)?;
     normalize(res, &mut obj, mode)
@@ -66,7 +81,11 @@ fn decode_object(res: &Resource, ct: &str, body: &[u8], mode: FieldValidation) -
 
 /// Drops nulls and unknown fields (returning warnings) and, for custom
 /// resources, prunes and defaults against the schema.
-fn normalize(res: &Resource, obj: &mut Value, mode: FieldValidation) -> Result<(Value, Vec<String>), StatusError> {
+fn normalize(
+    res: &Resource,
+    obj: &mut Value,
+    mode: FieldValidation,
+) -> Result<(Value, Vec<String>), StatusError> {
     let unknown = match &res.source {
         Source::Builtin(_) | Source::Virtual(_) => {
             meta::drop_nulls(obj);
@@ -100,10 +119,17 @@ fn validate(res: &Resource, obj: &Value, old: Option<&Value>) -> Result<(), Stat
     let mut errs = ErrorList::new();
     let meta_v = obj.get("metadata").cloned().unwrap_or(Value::Null);
     let path = Path::new("metadata");
-    errs.extend(apimachinery::meta_validation::validate_object_meta(&meta_v, res.namespaced, name_validator(res), &path));
+    errs.extend(apimachinery::meta_validation::validate_object_meta(
+        &meta_v,
+        res.namespaced,
+        name_validator(res),
+        &path,
+    ));
     if let Some(old) = old {
         let old_meta = old.get("metadata").cloned().unwrap_or(Value::Null);
-        errs.extend(apimachinery::meta_validation::validate_object_meta_update(&meta_v, &old_meta, &path));
+        errs.extend(apimachinery::meta_validation::validate_object_meta_update(
+            &meta_v, &old_meta, &path,
+        ));
     }
     match &res.source {
         Source::Virtual(_) => {}
@@ -132,12 +158,16 @@ fn validate(res: &Resource, obj: &Value, old: Option<&Value>) -> Result<(), Stat
 
 /// The serialized stored form, refusing objects etcd would refuse.
 fn encode_checked(res: &Resource, obj: &Value) -> Result<Vec<u8>, StatusError> {
-    let bytes = serde_json::to_vec(&wire::storage_value(res, obj.clone())).map_err(StatusError::internal)?;
+    let bytes = serde_json::to_vec(&wire::storage_value(res, obj.clone()))
+        .map_err(StatusError::internal)?;
     if bytes.len() > MAX_OBJECT_BYTES {
         return Err(StatusError::new(
             413,
             "RequestEntityTooLarge",
-            format!("Request entity too large: the object is {} bytes, the limit is {MAX_OBJECT_BYTES}", bytes.len()),
+            format!(
+                "Request entity too large: the object is {} bytes, the limit is {MAX_OBJECT_BYTES}",
+                bytes.len()
+            ),
             None,
         ));
     }
@@ -150,7 +180,8 @@ fn put_op(res: &Resource, obj: Value) -> store::Op {
     store::Op::Put {
         encode: Box::new(move |rev| {
             let mut v = stored;
-            meta::metadata_mut(&mut v).insert("resourceVersion".into(), Value::String(rev.to_string()));
+            meta::metadata_mut(&mut v)
+                .insert("resourceVersion".into(), Value::String(rev.to_string()));
             serde_json::to_vec(&v).map_err(|e| e.to_string())
         }),
     }
@@ -158,12 +189,16 @@ fn put_op(res: &Resource, obj: Value) -> store::Op {
 
 fn store_err(res: &Resource, name: &str, e: store::Error, creating: bool) -> ApiError {
     match e {
-        store::Error::PreconditionFailed { current: Some(_), .. } if creating => {
-            ApiError(StatusError::already_exists(&res.plural, &res.group, name))
+        store::Error::PreconditionFailed {
+            current: Some(_), ..
+        } if creating => ApiError::from(StatusError::already_exists(&res.plural, &res.group, name)),
+        store::Error::PreconditionFailed { current: None, .. } => {
+            ApiError::from(StatusError::not_found(&res.plural, &res.group, name))
         }
-        store::Error::PreconditionFailed { current: None, .. } => ApiError(StatusError::not_found(&res.plural, &res.group, name)),
-        store::Error::PreconditionFailed { .. } => ApiError(StatusError::stale(&res.plural, &res.group, name)),
-        other => ApiError(crate::read::store_error(other)),
+        store::Error::PreconditionFailed { .. } => {
+            ApiError::from(StatusError::stale(&res.plural, &res.group, name))
+        }
+        other => ApiError::from(crate::read::store_error(other)),
     }
 }
 
@@ -177,8 +212,10 @@ pub async fn create(ctx: &Ctx, body: Bytes) -> ApiResult {
     let res = ctx.resource.clone();
     match ctx.req.subresource.as_deref() {
         None => {}
-        Some("binding") if res.plural == "pods" && res.group.is_empty() => return bind_pod(ctx, body).await,
-        Some(_) => return Err(ApiError(StatusError::method_not_allowed())),
+        Some("binding") if res.plural == "pods" && res.group.is_empty() => {
+            return bind_pod(ctx, body).await;
+        }
+        Some(_) => return Err(ApiError::from(StatusError::method_not_allowed())),
     }
     let opts = WriteOptions::from_ctx(ctx)?;
     let (mut obj, warnings) = decode_object(&res, &content_type(ctx), &body, opts.validation)?;
@@ -186,19 +223,23 @@ pub async fn create(ctx: &Ctx, body: Bytes) -> ApiResult {
         let url_ns = ctx.namespace().unwrap_or_default();
         match meta::namespace(&obj) {
             Some(ns) if ns != url_ns => {
-                return Err(ApiError(StatusError::bad_request(
+                return Err(ApiError::from(StatusError::bad_request(
                     "the namespace of the provided object does not match the namespace sent on the request",
                 )));
             }
             _ => {
-                meta::metadata_mut(&mut obj).insert("namespace".into(), Value::String(url_ns.to_string()));
+                meta::metadata_mut(&mut obj)
+                    .insert("namespace".into(), Value::String(url_ns.to_string()));
             }
         }
     }
     let mut written = create_object(&ctx.inner, &res, ctx.namespace(), obj, &opts).await?;
     let mut all = warnings;
     all.append(&mut written.warnings);
-    Ok(with_warnings(json_response(201, wire::object(&res, &written.raw)), &all))
+    Ok(with_warnings(
+        json_response(201, wire::object(&res, &written.raw)),
+        &all,
+    ))
 }
 
 /// Creates `obj` (already decoded and normalized) under `res`.
@@ -215,17 +256,36 @@ pub async fn create_object(
     // Server-owned metadata is never taken from the client.
     {
         let m = meta::metadata_mut(&mut obj);
-        for k in ["uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "selfLink"] {
+        for k in [
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+            "selfLink",
+        ] {
             m.remove(k);
         }
-        if m.get("name").and_then(Value::as_str).is_none_or(str::is_empty) {
-            if let Some(prefix) = m.get("generateName").and_then(Value::as_str).filter(|s| !s.is_empty()) {
-                let mut prefix = prefix.to_string();
-                prefix.truncate(63 - 5);
-                m.insert("name".into(), Value::String(format!("{prefix}{}", meta::random_suffix())));
-            }
+        if m.get("name")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+            && let Some(prefix) = m
+                .get("generateName")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        {
+            let mut prefix = prefix.to_string();
+            prefix.truncate(63 - 5);
+            m.insert(
+                "name".into(),
+                Value::String(format!("{prefix}{}", meta::random_suffix())),
+            );
         }
-        m.insert("uid".into(), Value::String(uuid::Uuid::new_v4().to_string()));
+        m.insert(
+            "uid".into(),
+            Value::String(uuid::Uuid::new_v4().to_string()),
+        );
         m.insert("creationTimestamp".into(), Value::String(meta::now()));
         if !res.namespaced {
             m.remove("namespace");
@@ -233,8 +293,13 @@ pub async fn create_object(
     }
     let name = meta::name(&obj).unwrap_or("").to_string();
     if name.is_empty() && meta::str_field(&obj, "generateName").is_none() {
-        let errs = ErrorList(vec![FieldError::required(Path::new("metadata").child("name"), "name or generateName is required")]);
-        return Err(ApiError(StatusError::invalid(&res.kind, &res.group, "", &errs)));
+        let errs = ErrorList(vec![FieldError::required(
+            Path::new("metadata").child("name"),
+            "name or generateName is required",
+        )]);
+        return Err(ApiError::from(StatusError::invalid(
+            &res.kind, &res.group, "", &errs,
+        )));
     }
     if let Some(ns) = namespace.filter(|_| res.namespaced) {
         crate::admission::namespace_lifecycle(inner, ns)?;
@@ -249,22 +314,36 @@ pub async fn create_object(
         Source::Virtual(_) => {}
         Source::Custom(c) => {
             meta::metadata_mut(&mut obj).insert("generation".into(), json!(1));
-            if c.status {
-                if let Some(m) = obj.as_object_mut() {
-                    m.remove("status");
-                }
+            if c.status
+                && let Some(m) = obj.as_object_mut()
+            {
+                m.remove("status");
             }
         }
     }
     validate(res, &obj, None)?;
     let bytes = encode_checked(res, &obj)?;
     if opts.dry_run {
-        return Ok(Written { raw: Bytes::from(bytes), warnings });
+        return Ok(Written {
+            raw: Bytes::from(bytes),
+            warnings,
+        });
     }
     let key = res.key(namespace.unwrap_or_default(), &name);
-    let w = store::Write { key, precondition: store::Precondition::MustNotExist, op: put_op(res, obj) };
-    let committed = inner.store.write(w).await.map_err(|e| store_err(res, &name, e, true))?;
-    Ok(Written { raw: committed.value.unwrap_or_default(), warnings })
+    let w = store::Write {
+        key,
+        precondition: store::Precondition::MustNotExist,
+        op: put_op(res, obj),
+    };
+    let committed = inner
+        .store
+        .write(w)
+        .await
+        .map_err(|e| store_err(res, &name, e, true))?;
+    Ok(Written {
+        raw: committed.value.unwrap_or_default(),
+        warnings,
+    })
 }
 
 pub async fn update(ctx: &Ctx, body: Bytes) -> ApiResult {
@@ -276,29 +355,39 @@ pub async fn update(ctx: &Ctx, body: Bytes) -> ApiResult {
         None | Some("status") => {}
         Some("scale") if res.has_scale() => return update_scale(ctx, &body, &opts).await,
         Some("finalize") if res.plural == "namespaces" && res.group.is_empty() => {}
-        Some(_) => return Err(ApiError(StatusError::method_not_allowed())),
+        Some(_) => return Err(ApiError::from(StatusError::method_not_allowed())),
     }
     let (obj, warnings) = decode_object(&res, &content_type(ctx), &body, opts.validation)?;
     if meta::name(&obj).is_some_and(|n| n != name) {
-        return Err(ApiError(StatusError::bad_request(format!(
+        return Err(ApiError::from(StatusError::bad_request(format!(
             "the name of the object ({}) does not match the name on the URL ({name})",
             meta::name(&obj).unwrap_or("")
         ))));
     }
     if res.namespaced && meta::namespace(&obj).is_some_and(|n| Some(n) != ctx.namespace()) {
-        return Err(ApiError(StatusError::bad_request(
+        return Err(ApiError::from(StatusError::bad_request(
             "the namespace of the provided object does not match the namespace sent on the request",
         )));
     }
     let precondition = meta::resource_version(&obj).map(String::from);
     let new = obj;
-    let written = guaranteed_update(&ctx.inner, &res, ctx.namespace(), &name, precondition.as_deref(), sub.as_deref(), &opts, |_cur| {
-        Ok(new.clone())
-    })
+    let written = guaranteed_update(
+        &ctx.inner,
+        &res,
+        ctx.namespace(),
+        &name,
+        precondition.as_deref(),
+        sub.as_deref(),
+        &opts,
+        |_cur| Ok(new.clone()),
+    )
     .await?;
     let mut all = warnings;
     all.extend(written.warnings);
-    Ok(with_warnings(json_response(200, wire::object(&res, &written.raw)), &all))
+    Ok(with_warnings(
+        json_response(200, wire::object(&res, &written.raw)),
+        &all,
+    ))
 }
 
 /// Reads the current object, computes the new one with `f`, and writes it if the
@@ -317,11 +406,18 @@ pub async fn guaranteed_update(
 ) -> Result<Written, ApiError> {
     let key = res.key(namespace.unwrap_or_default(), name);
     for _attempt in 0..16 {
-        let cur = inner.cache.get(&key).ok_or_else(|| ApiError(StatusError::not_found(&res.plural, &res.group, name)))?;
-        if let Some(rv) = precondition_rv {
-            if rv != cur.revision.to_string() {
-                return Err(ApiError(StatusError::stale(&res.plural, &res.group, name)));
-            }
+        let cur = inner
+            .cache
+            .get(&key)
+            .ok_or_else(|| ApiError::from(StatusError::not_found(&res.plural, &res.group, name)))?;
+        if let Some(rv) = precondition_rv
+            && rv != cur.revision.to_string()
+        {
+            return Err(ApiError::from(StatusError::stale(
+                &res.plural,
+                &res.group,
+                name,
+            )));
         }
         let old = wire::object_value(res, &cur.raw);
         let proposed = f(&old)?;
@@ -329,34 +425,76 @@ pub async fn guaranteed_update(
         let new = prepare_update(inner, res, &old, proposed, subresource, &mut warnings)?;
         let spec_finalizers_left = res.group.is_empty()
             && res.plural == "namespaces"
-            && new.pointer("/spec/finalizers").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
-        if meta::finalizers(&new).is_empty() && meta::deletion_timestamp(&new).is_some() && !spec_finalizers_left {
+            && new
+                .pointer("/spec/finalizers")
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty());
+        if meta::finalizers(&new).is_empty()
+            && meta::deletion_timestamp(&new).is_some()
+            && !spec_finalizers_left
+        {
             // The last finalizer is gone from an object being deleted: delete it now.
             if opts.dry_run {
-                return Ok(Written { raw: Bytes::from(encode_checked(res, &new)?), warnings });
+                return Ok(Written {
+                    raw: Bytes::from(encode_checked(res, &new)?),
+                    warnings,
+                });
             }
-            let w = store::Write { key: key.clone(), precondition: store::Precondition::ModRevision(cur.revision), op: store::Op::Delete };
+            let w = store::Write {
+                key: key.clone(),
+                precondition: store::Precondition::ModRevision(cur.revision),
+                op: store::Op::Delete,
+            };
             match inner.store.write(w).await {
-                Ok(_) => return Ok(Written { raw: Bytes::from(encode_checked(res, &new)?), warnings }),
-                Err(store::Error::PreconditionFailed { .. }) if precondition_rv.is_none() => continue,
+                Ok(_) => {
+                    return Ok(Written {
+                        raw: Bytes::from(encode_checked(res, &new)?),
+                        warnings,
+                    });
+                }
+                Err(store::Error::PreconditionFailed { .. }) if precondition_rv.is_none() => {
+                    continue;
+                }
                 Err(e) => return Err(store_err(res, name, e, false)),
             }
         }
         if strip_rv(&new) == strip_rv(&old) {
-            return Ok(Written { raw: cur.raw.clone(), warnings });
+            return Ok(Written {
+                raw: cur.raw.clone(),
+                warnings,
+            });
         }
         let bytes = encode_checked(res, &new)?;
         if opts.dry_run {
-            return Ok(Written { raw: Bytes::from(bytes), warnings });
+            return Ok(Written {
+                raw: Bytes::from(bytes),
+                warnings,
+            });
         }
-        let w = store::Write { key: key.clone(), precondition: store::Precondition::ModRevision(cur.revision), op: put_op(res, new) };
+        let w = store::Write {
+            key: key.clone(),
+            precondition: store::Precondition::ModRevision(cur.revision),
+            op: put_op(res, new),
+        };
         match inner.store.write(w).await {
-            Ok(c) => return Ok(Written { raw: c.value.unwrap_or_default(), warnings }),
-            Err(store::Error::PreconditionFailed { current: Some(_), .. }) if precondition_rv.is_none() => continue,
+            Ok(c) => {
+                return Ok(Written {
+                    raw: c.value.unwrap_or_default(),
+                    warnings,
+                });
+            }
+            Err(store::Error::PreconditionFailed {
+                current: Some(_), ..
+            }) if precondition_rv.is_none() => continue,
             Err(e) => return Err(store_err(res, name, e, false)),
         }
     }
-    Err(ApiError(StatusError::conflict(&res.plural, &res.group, name, "too many concurrent updates; try again")))
+    Err(ApiError::from(StatusError::conflict(
+        &res.plural,
+        &res.group,
+        name,
+        "too many concurrent updates; try again",
+    )))
 }
 
 fn strip_rv(v: &Value) -> Value {
@@ -420,21 +558,29 @@ fn prepare_update(
     }
     {
         let uid_sent = meta::uid(&new).map(String::from);
-        if let Some(u) = uid_sent {
-            if Some(u.as_str()) != old_meta.get("uid").and_then(Value::as_str) {
-                return Err(ApiError(StatusError::conflict(
-                    &res.plural,
-                    &res.group,
-                    meta::name(old).unwrap_or(""),
-                    &format!(
-                        "Precondition failed: UID in precondition: {u}, UID in object meta: {}",
-                        old_meta.get("uid").and_then(Value::as_str).unwrap_or("")
-                    ),
-                )));
-            }
+        if let Some(u) = uid_sent
+            && Some(u.as_str()) != old_meta.get("uid").and_then(Value::as_str)
+        {
+            return Err(ApiError::from(StatusError::conflict(
+                &res.plural,
+                &res.group,
+                meta::name(old).unwrap_or(""),
+                &format!(
+                    "Precondition failed: UID in precondition: {u}, UID in object meta: {}",
+                    old_meta.get("uid").and_then(Value::as_str).unwrap_or("")
+                ),
+            )));
         }
         let m = meta::metadata_mut(&mut new);
-        for k in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "name", "namespace"] {
+        for k in [
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+            "name",
+            "namespace",
+        ] {
             match old_meta.get(k) {
                 Some(v) => {
                     m.insert(k.into(), v.clone());
@@ -451,14 +597,23 @@ fn prepare_update(
             let new_f: Vec<String> = m
                 .get("finalizers")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default();
             if new_f.iter().any(|f| !old_f.contains(f)) {
                 let errs = ErrorList(vec![FieldError::forbidden(
                     Path::new("metadata").child("finalizers"),
                     "no new finalizers can be added if the object is being deleted",
                 )]);
-                return Err(ApiError(StatusError::invalid(&res.kind, &res.group, meta::name(old).unwrap_or(""), &errs)));
+                return Err(ApiError::from(StatusError::invalid(
+                    &res.kind,
+                    &res.group,
+                    meta::name(old).unwrap_or(""),
+                    &errs,
+                )));
             }
         }
     }
@@ -473,7 +628,11 @@ fn prepare_update(
         }
         Source::Custom(_) => {
             if subresource.is_none() && !meta::spec_equal(old, &new) {
-                let g = old_meta.get("generation").and_then(Value::as_i64).unwrap_or(0) + 1;
+                let g = old_meta
+                    .get("generation")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0)
+                    + 1;
                 meta::metadata_mut(&mut new).insert("generation".into(), json!(g));
             }
         }
@@ -494,20 +653,20 @@ pub async fn patch(ctx: &Ctx, body: Bytes) -> ApiResult {
         "application/json-patch+json" => PatchKind::Json,
         "application/merge-patch+json" => PatchKind::Merge,
         "application/strategic-merge-patch+json" if res.is_custom() => {
-            return Err(ApiError(StatusError::unsupported_media_type(
+            return Err(ApiError::from(StatusError::unsupported_media_type(
                 "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
             )));
         }
         "application/strategic-merge-patch+json" => PatchKind::Strategic,
         "application/apply-patch+yaml" | "application/apply-patch+cbor" => {
-            return Err(ApiError(StatusError::unsupported_media_type(
+            return Err(ApiError::from(StatusError::unsupported_media_type(
                 "server-side apply (application/apply-patch+yaml) is not available in this kernel yet; use kubectl apply without --server-side",
             )));
         }
         _ => {
             let mut e = StatusError::unsupported_media_type("415: Unsupported Media Type");
             e.status.details = Some(Default::default());
-            return Err(ApiError(e));
+            return Err(ApiError::from(e));
         }
     };
     let patch_body = body.clone();
@@ -517,26 +676,46 @@ pub async fn patch(ctx: &Ctx, body: Bytes) -> ApiResult {
     }
     match sub.as_deref() {
         None | Some("status") => {}
-        Some(_) => return Err(ApiError(StatusError::method_not_allowed())),
+        Some(_) => return Err(ApiError::from(StatusError::method_not_allowed())),
     }
     let parsed_patch: Option<Value> = match kind {
         PatchKind::Json => None,
-        _ => Some(serde_json::from_slice(&patch_body).map_err(|e| ApiError(StatusError::bad_request(format!("error decoding patch: {e}"))))?),
+        _ => Some(serde_json::from_slice(&patch_body).map_err(|e| {
+            ApiError::from(StatusError::bad_request(format!(
+                "error decoding patch: {e}"
+            )))
+        })?),
     };
-    let precondition = parsed_patch.as_ref().and_then(|p| p.pointer("/metadata/resourceVersion")).and_then(Value::as_str).map(String::from);
+    let precondition = parsed_patch
+        .as_ref()
+        .and_then(|p| p.pointer("/metadata/resourceVersion"))
+        .and_then(Value::as_str)
+        .map(String::from);
     let warn_cell = std::sync::Mutex::new(Vec::<String>::new());
     let validation = opts.validation;
-    let written = guaranteed_update(&ctx.inner, &res, ctx.namespace(), &name, precondition.as_deref(), sub.as_deref(), &opts, |cur| {
-        let mut patched = apply_patch(&res, kind, cur, &patch_body, parsed_patch.as_ref())?;
-        decode::check_type_meta(&res, &mut patched)?;
-        let (v, w) = normalize(&res, &mut patched, validation)?;
-        *warn_cell.lock().unwrap_or_else(|e| e.into_inner()) = w;
-        Ok(v)
-    })
+    let written = guaranteed_update(
+        &ctx.inner,
+        &res,
+        ctx.namespace(),
+        &name,
+        precondition.as_deref(),
+        sub.as_deref(),
+        &opts,
+        |cur| {
+            let mut patched = apply_patch(&res, kind, cur, &patch_body, parsed_patch.as_ref())?;
+            decode::check_type_meta(&res, &mut patched)?;
+            let (v, w) = normalize(&res, &mut patched, validation)?;
+            *warn_cell.lock().unwrap_or_else(|e| e.into_inner()) = w;
+            Ok(v)
+        },
+    )
     .await?;
     let mut all = warn_cell.into_inner().unwrap_or_else(|e| e.into_inner());
     all.extend(written.warnings);
-    Ok(with_warnings(json_response(200, wire::object(&res, &written.raw)), &all))
+    Ok(with_warnings(
+        json_response(200, wire::object(&res, &written.raw)),
+        &all,
+    ))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -546,7 +725,13 @@ pub enum PatchKind {
     Strategic,
 }
 
-fn apply_patch(res: &Resource, kind: PatchKind, cur: &Value, raw: &[u8], parsed: Option<&Value>) -> Result<Value, ApiError> {
+fn apply_patch(
+    res: &Resource,
+    kind: PatchKind,
+    cur: &Value,
+    raw: &[u8],
+    parsed: Option<&Value>,
+) -> Result<Value, ApiError> {
     let r = match kind {
         PatchKind::Json => patch::json_patch(cur, raw),
         PatchKind::Merge => Ok(patch::merge_patch(cur, parsed.unwrap_or(&Value::Null))),
@@ -555,7 +740,7 @@ fn apply_patch(res: &Resource, kind: PatchKind, cur: &Value, raw: &[u8], parsed:
             patch::strategic_merge_patch(cur, parsed.unwrap_or(&Value::Null), def)
         }
     };
-    r.map_err(|e| ApiError(patch_error(e)))
+    r.map_err(|e| ApiError::from(patch_error(e)))
 }
 
 fn patch_error(e: patch::PatchError) -> StatusError {
@@ -576,7 +761,13 @@ pub fn scale_view(res: &Resource, obj: &Value) -> Result<Value, ApiError> {
     let get = |p: &str| -> Option<&Value> { obj.pointer(&json_pointer(p)) };
     let m = meta::metadata(obj).cloned().unwrap_or_default();
     let mut meta_out = serde_json::Map::new();
-    for k in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] {
+    for k in [
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+    ] {
         if let Some(v) = m.get(k) {
             meta_out.insert(k.into(), v.clone());
         }
@@ -598,8 +789,16 @@ fn scale_paths(res: &Resource, obj: &Value) -> (String, String, Option<String>) 
     match &res.source {
         Source::Virtual(_) => (".spec.replicas".into(), ".status.replicas".into(), None),
         Source::Builtin(info) => {
-            let s = info.scale.unwrap_or(builtin::ScaleInfo { spec_replicas: ".spec.replicas", status_replicas: ".status.replicas", label_selector: None });
-            (s.spec_replicas.to_string(), s.status_replicas.to_string(), builtin::scale_selector(info, obj))
+            let s = info.scale.unwrap_or(builtin::ScaleInfo {
+                spec_replicas: ".spec.replicas",
+                status_replicas: ".status.replicas",
+                label_selector: None,
+            });
+            (
+                s.spec_replicas.to_string(),
+                s.status_replicas.to_string(),
+                builtin::scale_selector(info, obj),
+            )
         }
         Source::Custom(c) => {
             let s = c.scale.clone().unwrap_or(crate::registry::CustomScale {
@@ -607,7 +806,12 @@ fn scale_paths(res: &Resource, obj: &Value) -> (String, String, Option<String>) 
                 status_replicas: ".status.replicas".into(),
                 label_selector: None,
             });
-            let sel = s.label_selector.as_deref().and_then(|p| obj.pointer(&json_pointer(p))).and_then(Value::as_str).map(String::from);
+            let sel = s
+                .label_selector
+                .as_deref()
+                .and_then(|p| obj.pointer(&json_pointer(p)))
+                .and_then(Value::as_str)
+                .map(String::from);
             (s.spec_replicas, s.status_replicas, sel)
         }
     }
@@ -615,26 +819,51 @@ fn scale_paths(res: &Resource, obj: &Value) -> (String, String, Option<String>) 
 
 /// `.spec.replicas` → `/spec/replicas`.
 fn json_pointer(path: &str) -> String {
-    path.trim_start_matches('.').split('.').fold(String::new(), |mut acc, p| {
-        acc.push('/');
-        acc.push_str(&p.replace('~', "~0").replace('/', "~1"));
-        acc
-    })
+    path.trim_start_matches('.')
+        .split('.')
+        .fold(String::new(), |mut acc, p| {
+            acc.push('/');
+            acc.push_str(&p.replace('~', "~0").replace('/', "~1"));
+            acc
+        })
 }
 
-async fn write_replicas(ctx: &Ctx, opts: &WriteOptions, replicas: i64, precondition: Option<String>) -> ApiResult {
+async fn write_replicas(
+    ctx: &Ctx,
+    opts: &WriteOptions,
+    replicas: i64,
+    precondition: Option<String>,
+) -> ApiResult {
     let res = ctx.resource.clone();
     let name = ctx.req.name.clone().unwrap_or_default();
     if replicas < 0 {
-        let errs = ErrorList(vec![FieldError::invalid(Path::new("spec").child("replicas"), replicas, "must be greater than or equal to 0")]);
-        return Err(ApiError(StatusError::invalid("Scale", "autoscaling", &name, &errs)));
+        let errs = ErrorList(vec![FieldError::invalid(
+            Path::new("spec").child("replicas"),
+            replicas,
+            "must be greater than or equal to 0",
+        )]);
+        return Err(ApiError::from(StatusError::invalid(
+            "Scale",
+            "autoscaling",
+            &name,
+            &errs,
+        )));
     }
-    let written = guaranteed_update(&ctx.inner, &res, ctx.namespace(), &name, precondition.as_deref(), None, opts, |cur| {
-        let (spec_path, _, _) = scale_paths(&res, cur);
-        let mut v = cur.clone();
-        set_pointer(&mut v, &json_pointer(&spec_path), json!(replicas));
-        Ok(v)
-    })
+    let written = guaranteed_update(
+        &ctx.inner,
+        &res,
+        ctx.namespace(),
+        &name,
+        precondition.as_deref(),
+        None,
+        opts,
+        |cur| {
+            let (spec_path, _, _) = scale_paths(&res, cur);
+            let mut v = cur.clone();
+            set_pointer(&mut v, &json_pointer(&spec_path), json!(replicas));
+            Ok(v)
+        },
+    )
     .await?;
     let obj = wire::object_value(&res, &written.raw);
     Ok(json_value(200, &scale_view(&res, &obj)?))
@@ -658,8 +887,15 @@ fn set_pointer(v: &mut Value, pointer: &str, new: Value) {
 
 async fn update_scale(ctx: &Ctx, body: &[u8], opts: &WriteOptions) -> ApiResult {
     let scale = decode::parse_any(&content_type(ctx), body, "Scale")?;
-    let replicas = scale.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
-    let rv = scale.pointer("/metadata/resourceVersion").and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
+    let replicas = scale
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let rv = scale
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(String::from);
     write_replicas(ctx, opts, replicas, rv).await
 }
 
@@ -667,20 +903,41 @@ async fn patch_scale(ctx: &Ctx, kind: PatchKind, body: &[u8], opts: &WriteOption
     let res = ctx.resource.clone();
     let name = ctx.req.name.clone().unwrap_or_default();
     let key = res.key(ctx.namespace().unwrap_or_default(), &name);
-    let cur = ctx.inner.cache.get(&key).ok_or_else(|| ApiError(StatusError::not_found(&res.plural, &res.group, &name)))?;
+    let cur =
+        ctx.inner.cache.get(&key).ok_or_else(|| {
+            ApiError::from(StatusError::not_found(&res.plural, &res.group, &name))
+        })?;
     let view = scale_view(&res, &wire::object_value(&res, &cur.raw))?;
     let parsed: Option<Value> = match kind {
         PatchKind::Json => None,
-        _ => Some(serde_json::from_slice(body).map_err(|e| ApiError(StatusError::bad_request(format!("error decoding patch: {e}"))))?),
+        _ => Some(serde_json::from_slice(body).map_err(|e| {
+            ApiError::from(StatusError::bad_request(format!(
+                "error decoding patch: {e}"
+            )))
+        })?),
     };
     let patched = match kind {
         PatchKind::Json => patch::json_patch(&view, body),
-        PatchKind::Merge => Ok(patch::merge_patch(&view, parsed.as_ref().unwrap_or(&Value::Null))),
-        PatchKind::Strategic => patch::strategic_merge_patch(&view, parsed.as_ref().unwrap_or(&Value::Null), "io.k8s.api.autoscaling.v1.Scale"),
+        PatchKind::Merge => Ok(patch::merge_patch(
+            &view,
+            parsed.as_ref().unwrap_or(&Value::Null),
+        )),
+        PatchKind::Strategic => patch::strategic_merge_patch(
+            &view,
+            parsed.as_ref().unwrap_or(&Value::Null),
+            "io.k8s.api.autoscaling.v1.Scale",
+        ),
     }
-    .map_err(|e| ApiError(patch_error(e)))?;
-    let replicas = patched.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
-    let rv = parsed.as_ref().and_then(|p| p.pointer("/metadata/resourceVersion")).and_then(Value::as_str).map(String::from);
+    .map_err(|e| ApiError::from(patch_error(e)))?;
+    let replicas = patched
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let rv = parsed
+        .as_ref()
+        .and_then(|p| p.pointer("/metadata/resourceVersion"))
+        .and_then(Value::as_str)
+        .map(String::from);
     write_replicas(ctx, opts, replicas, rv).await
 }
 
@@ -690,7 +947,7 @@ async fn bind_pod(ctx: &Ctx, body: Bytes) -> ApiResult {
     let name = ctx.req.name.clone().unwrap_or_default();
     match meta::name(&binding) {
         Some(n) if n != name => {
-            return Err(ApiError(StatusError::bad_request(format!(
+            return Err(ApiError::from(StatusError::bad_request(format!(
                 "the name of the object ({n}) does not match the name on the URL ({name})"
             ))));
         }
@@ -707,32 +964,57 @@ pub async fn bind(ctx: &Ctx, binding: &Value) -> ApiResult {
     let pods = ctx.inner.resource("", "v1", "pods")?;
     let opts = WriteOptions::from_ctx(ctx)?;
     let name = meta::name(binding).unwrap_or("").to_string();
-    let node = binding.pointer("/target/name").and_then(Value::as_str).unwrap_or("").to_string();
+    let node = binding
+        .pointer("/target/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let mut errs = ErrorList::new();
     if name.is_empty() {
-        errs.push(FieldError::required(Path::new("metadata").child("name"), "name or generateName is required"));
+        errs.push(FieldError::required(
+            Path::new("metadata").child("name"),
+            "name or generateName is required",
+        ));
     }
     if node.is_empty() {
         errs.push(FieldError::required(Path::new("target").child("name"), ""));
     }
     if !errs.is_empty() {
-        return Err(ApiError(StatusError::invalid("Binding", "", &name, &errs)));
+        return Err(ApiError::from(StatusError::invalid(
+            "Binding", "", &name, &errs,
+        )));
     }
-    guaranteed_update(&ctx.inner, &pods, ctx.namespace(), &name, None, Some("binding"), &opts, |cur| {
-        if let Some(existing) = cur.pointer("/spec/nodeName").and_then(Value::as_str).filter(|n| !n.is_empty()) {
-            return Err(ApiError(StatusError::conflict(
-                "pods/binding",
-                "",
-                &name,
-                &format!("pod {name} is already assigned to node {existing:?}"),
-            )));
-        }
-        let mut v = cur.clone();
-        v["spec"]["nodeName"] = Value::String(node.clone());
-        Ok(v)
-    })
+    guaranteed_update(
+        &ctx.inner,
+        &pods,
+        ctx.namespace(),
+        &name,
+        None,
+        Some("binding"),
+        &opts,
+        |cur| {
+            if let Some(existing) = cur
+                .pointer("/spec/nodeName")
+                .and_then(Value::as_str)
+                .filter(|n| !n.is_empty())
+            {
+                return Err(ApiError::from(StatusError::conflict(
+                    "pods/binding",
+                    "",
+                    &name,
+                    &format!("pod {name} is already assigned to node {existing:?}"),
+                )));
+            }
+            let mut v = cur.clone();
+            v["spec"]["nodeName"] = Value::String(node.clone());
+            Ok(v)
+        },
+    )
     .await?;
-    Ok(json_value(201, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})))
+    Ok(json_value(
+        201,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+    ))
 }
 
 #[cfg(test)]

@@ -16,7 +16,10 @@ pub struct TestKernel {
 }
 
 pub fn admin() -> UserInfo {
-    UserInfo::new("admin", vec!["system:masters".into(), "system:authenticated".into()])
+    UserInfo::new(
+        "admin",
+        vec!["system:masters".into(), "system:authenticated".into()],
+    )
 }
 
 impl TestKernel {
@@ -50,8 +53,15 @@ impl TestKernel {
     }
 
     /// One raw request as admin; returns (status, headers, body).
-    pub async fn call(&self, method: &str, uri: &str, content_type: Option<&str>, body: &str) -> (u16, http::HeaderMap, Vec<u8>) {
-        self.call_as(Some(admin()), method, uri, content_type, body, None).await
+    pub async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        content_type: Option<&str>,
+        body: &str,
+    ) -> (u16, http::HeaderMap, Vec<u8>) {
+        self.call_as(Some(admin()), method, uri, content_type, body, None)
+            .await
     }
 
     pub async fn call_as(
@@ -74,10 +84,17 @@ impl TestKernel {
         if let Some(u) = user {
             req.extensions_mut().insert(u);
         }
-        let resp = self.kernel.router().oneshot(req).await.expect("router answers");
+        let resp = self
+            .kernel
+            .router()
+            .oneshot(req)
+            .await
+            .expect("router answers");
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .expect("body");
         (status, headers, bytes.to_vec())
     }
 

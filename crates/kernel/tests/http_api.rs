@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 const CM: &str = "/api/v1/namespaces/default/configmaps";
 
 fn cm(name: &str, data: Value) -> String {
-    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}).to_string()
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data})
+        .to_string()
 }
 
 #[tokio::test]
@@ -17,8 +18,15 @@ async fn create_get_update_conflict_delete() {
     let (s, created) = k.json("POST", CM, &cm("a", json!({"k": "v"}))).await;
     assert_eq!(s, 201, "{created}");
     assert_eq!(created["kind"], "ConfigMap");
-    assert!(created["metadata"]["uid"].as_str().is_some_and(|u| u.len() == 36));
-    let rv = created["metadata"]["resourceVersion"].as_str().expect("rv").to_string();
+    assert!(
+        created["metadata"]["uid"]
+            .as_str()
+            .is_some_and(|u| u.len() == 36)
+    );
+    let rv = created["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("rv")
+        .to_string();
 
     let (s, got) = k.json("GET", &format!("{CM}/a"), "").await;
     assert_eq!((s, &got), (200, &created));
@@ -32,7 +40,10 @@ async fn create_get_update_conflict_delete() {
     upd["data"]["k"] = json!("v2");
     let (s, updated) = k.json("PUT", &format!("{CM}/a"), &upd.to_string()).await;
     assert_eq!(s, 200, "{updated}");
-    assert_ne!(updated["metadata"]["resourceVersion"].as_str(), Some(rv.as_str()));
+    assert_ne!(
+        updated["metadata"]["resourceVersion"].as_str(),
+        Some(rv.as_str())
+    );
     // The same stale resourceVersion again is a conflict, and changes nothing.
     upd["data"]["k"] = json!("v3");
     let (s, stale) = k.json("PUT", &format!("{CM}/a"), &upd.to_string()).await;
@@ -54,31 +65,70 @@ async fn bad_input_changes_nothing() {
     let k = TestKernel::start().await;
     let (s, e) = k.json("POST", CM, "{\"apiVersion\":\"v1\",").await;
     assert_eq!((s, e["reason"].as_str()), (400, Some("BadRequest")));
-    let (s, e) = k.json("POST", CM, &json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}}).to_string()).await;
+    let (s, e) = k
+        .json(
+            "POST",
+            CM,
+            &json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}}).to_string(),
+        )
+        .await;
     assert_eq!(s, 400);
-    assert!(e["message"].as_str().unwrap_or("").contains("cannot be handled as a ConfigMap"));
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("cannot be handled as a ConfigMap")
+    );
     let (s, e) = k.json("POST", CM, &cm("Bad_Name", json!({}))).await;
     assert_eq!(s, 422, "{e}");
     assert_eq!(e["details"]["causes"][0]["field"], "metadata.name");
     let (s, e) = k.json("POST", &format!("{CM}?fieldValidation=Strict"), &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "u"}, "bogus": 1}).to_string()).await;
     assert_eq!(s, 400);
-    assert_eq!(e["message"], "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"bogus\"");
+    assert_eq!(
+        e["message"],
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"bogus\""
+    );
     let big = "x".repeat(3 * 1024 * 1024 + 10);
     let (s, e) = k.json("POST", CM, &cm("big", json!({"k": big}))).await;
-    assert_eq!((s, e["reason"].as_str()), (413, Some("RequestEntityTooLarge")));
+    assert_eq!(
+        (s, e["reason"].as_str()),
+        (413, Some("RequestEntityTooLarge"))
+    );
     let (s, list) = k.json("GET", CM, "").await;
     assert_eq!(s, 200);
-    let names: Vec<&str> = list["items"].as_array().expect("items").iter().filter_map(|i| i["metadata"]["name"].as_str()).collect();
-    assert!(!names.iter().any(|n| ["x", "Bad_Name", "u", "big"].contains(n)), "{names:?}");
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["metadata"]["name"].as_str())
+        .collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| ["x", "Bad_Name", "u", "big"].contains(n)),
+        "{names:?}"
+    );
 }
 
 #[tokio::test]
 async fn warn_mode_drops_unknown_fields_with_a_warning() {
     let k = TestKernel::start().await;
-    let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "w"}, "bogus": true}).to_string();
-    let (s, h, b) = k.call("POST", &format!("{CM}?fieldValidation=Warn"), Some("application/json"), &body).await;
+    let body =
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "w"}, "bogus": true})
+            .to_string();
+    let (s, h, b) = k
+        .call(
+            "POST",
+            &format!("{CM}?fieldValidation=Warn"),
+            Some("application/json"),
+            &body,
+        )
+        .await;
     assert_eq!(s, 201);
-    let w = h.get("warning").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let w = h
+        .get("warning")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     assert_eq!(w, "299 - \"unknown field \\\"bogus\\\"\"");
     let v: Value = serde_json::from_slice(&b).expect("json");
     assert!(v.get("bogus").is_none());
@@ -95,7 +145,16 @@ async fn unauthenticated_is_401_but_health_is_open() {
         let (s, _, _) = k.call_as(None, "GET", p, None, "", None).await;
         assert_eq!(s, 200, "{p}");
     }
-    let (s, _, _) = k.call_as(Some(apimachinery::UserInfo::new("alice", vec![])), "GET", CM, None, "", None).await;
+    let (s, _, _) = k
+        .call_as(
+            Some(apimachinery::UserInfo::new("alice", vec![])),
+            "GET",
+            CM,
+            None,
+            "",
+            None,
+        )
+        .await;
     assert_eq!(s, 403);
 }
 
@@ -114,10 +173,22 @@ async fn paging_label_and_field_selectors() {
         let (s, page) = k.json("GET", &uri, "").await;
         assert_eq!(s, 200, "{page}");
         first_rv.get_or_insert_with(|| page["metadata"]["resourceVersion"].clone());
-        assert_eq!(Some(&page["metadata"]["resourceVersion"]), first_rv.as_ref(), "every page is at the first page's revision");
+        assert_eq!(
+            Some(&page["metadata"]["resourceVersion"]),
+            first_rv.as_ref(),
+            "every page is at the first page's revision"
+        );
         for i in page["items"].as_array().expect("items") {
-            assert!(i.get("kind").is_none(), "list items carry no kind, as kube-apiserver");
-            seen.push(i["metadata"]["name"].as_str().unwrap_or_default().to_string());
+            assert!(
+                i.get("kind").is_none(),
+                "list items carry no kind, as kube-apiserver"
+            );
+            seen.push(
+                i["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
         }
         match page["metadata"]["continue"].as_str() {
             Some(c) => {
@@ -129,41 +200,91 @@ async fn paging_label_and_field_selectors() {
         }
     }
     assert_eq!(seen, vec!["p0", "p1", "p2", "p3", "p4", "p5", "p6"]);
-    let (_, l) = k.json("GET", &format!("{CM}?labelSelector=tier%20in%20(b),tier!%3Dc"), "").await;
+    let (_, l) = k
+        .json(
+            "GET",
+            &format!("{CM}?labelSelector=tier%20in%20(b),tier!%3Dc"),
+            "",
+        )
+        .await;
     assert_eq!(l["items"].as_array().map(Vec::len), Some(3));
-    let (_, l) = k.json("GET", &format!("{CM}?fieldSelector=metadata.name%3Dp4"), "").await;
+    let (_, l) = k
+        .json("GET", &format!("{CM}?fieldSelector=metadata.name%3Dp4"), "")
+        .await;
     assert_eq!(l["items"][0]["metadata"]["name"], "p4");
-    let (s, e) = k.json("GET", &format!("{CM}?fieldSelector=spec.bogus%3D1"), "").await;
+    let (s, e) = k
+        .json("GET", &format!("{CM}?fieldSelector=spec.bogus%3D1"), "")
+        .await;
     assert_eq!(s, 400, "{e}");
-    let (s, _) = k.json("GET", &format!("{CM}?labelSelector=a%20in%20(("), "").await;
+    let (s, _) = k
+        .json("GET", &format!("{CM}?labelSelector=a%20in%20(("), "")
+        .await;
     assert_eq!(s, 400);
 }
 
 #[tokio::test]
 async fn table_and_discovery() {
     let k = TestKernel::start().await;
-    k.json("POST", CM, &cm("t", json!({"a": "1", "b": "2"}))).await;
+    k.json("POST", CM, &cm("t", json!({"a": "1", "b": "2"})))
+        .await;
     let (s, _, b) = k
-        .call_as(Some(common::admin()), "GET", CM, None, "", Some("application/json;as=Table;v=v1;g=meta.k8s.io,application/json"))
+        .call_as(
+            Some(common::admin()),
+            "GET",
+            CM,
+            None,
+            "",
+            Some("application/json;as=Table;v=v1;g=meta.k8s.io,application/json"),
+        )
         .await;
     assert_eq!(s, 200);
     let t: Value = serde_json::from_slice(&b).expect("json");
     assert_eq!(t["kind"], "Table");
-    let cols: Vec<&str> = t["columnDefinitions"].as_array().expect("cols").iter().filter_map(|c| c["name"].as_str()).collect();
+    let cols: Vec<&str> = t["columnDefinitions"]
+        .as_array()
+        .expect("cols")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
     assert_eq!(cols, vec!["Name", "Data", "Age"]);
-    let row = t["rows"].as_array().expect("rows").iter().find(|r| r["cells"][0] == "t").expect("row for t");
+    let row = t["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["cells"][0] == "t")
+        .expect("row for t");
     assert_eq!(row["cells"][1], 2);
     assert_eq!(row["object"]["kind"], "PartialObjectMetadata");
 
     let (s, apis) = k.json("GET", "/apis", "").await;
     assert_eq!(s, 200);
-    let groups: Vec<&str> = apis["groups"].as_array().expect("groups").iter().filter_map(|g| g["name"].as_str()).collect();
+    let groups: Vec<&str> = apis["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["name"].as_str())
+        .collect();
     assert_eq!(groups.first(), Some(&"apps"), "{groups:?}");
     let (_, v1) = k.json("GET", "/api/v1", "").await;
-    let pods = v1["resources"].as_array().expect("resources").iter().find(|r| r["name"] == "pods").expect("pods").clone();
+    let pods = v1["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["name"] == "pods")
+        .expect("pods")
+        .clone();
     assert_eq!(pods["shortNames"], json!(["po"]));
     assert_eq!(pods["categories"], json!(["all"]));
-    let (s, _, _) = k.call_as(Some(common::admin()), "GET", "/api/v1", None, "", Some("application/vnd.kubernetes.protobuf")).await;
+    let (s, _, _) = k
+        .call_as(
+            Some(common::admin()),
+            "GET",
+            "/api/v1",
+            None,
+            "",
+            Some("application/vnd.kubernetes.protobuf"),
+        )
+        .await;
     assert_eq!(s, 406);
 }
 
@@ -171,21 +292,47 @@ async fn table_and_discovery() {
 async fn watch_from_resource_version_and_expired() {
     let k = TestKernel::start_with(|c| c.watch_window = 8).await;
     let (_, a) = k.json("POST", CM, &cm("w", json!({"a": "1"}))).await;
-    let rv: u64 = a["metadata"]["resourceVersion"].as_str().and_then(|s| s.parse().ok()).expect("rv");
-    k.json("PATCH", &format!("{CM}/w"), r#"{"data":{"a":"2"}}"#).await;
+    let rv: u64 = a["metadata"]["resourceVersion"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("rv");
+    k.json("PATCH", &format!("{CM}/w"), r#"{"data":{"a":"2"}}"#)
+        .await;
     k.json("DELETE", &format!("{CM}/w"), "").await;
-    let (s, _, body) = k.call("GET", &format!("{CM}?watch=true&resourceVersion={rv}&timeoutSeconds=1"), None, "").await;
+    let (s, _, body) = k
+        .call(
+            "GET",
+            &format!("{CM}?watch=true&resourceVersion={rv}&timeoutSeconds=1"),
+            None,
+            "",
+        )
+        .await;
     assert_eq!(s, 200);
-    let lines: Vec<Value> = body.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).expect("event json")).collect();
+    let lines: Vec<Value> = body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).expect("event json"))
+        .collect();
     let types: Vec<&str> = lines.iter().filter_map(|e| e["type"].as_str()).collect();
     assert_eq!(types, vec!["MODIFIED", "DELETED"]);
     assert_eq!(lines[0]["object"]["kind"], "ConfigMap");
     for i in 0..20 {
         k.json("POST", CM, &cm(&format!("n{i}"), json!({}))).await;
     }
-    let (s, _, body) = k.call("GET", &format!("{CM}?watch=true&resourceVersion={rv}"), None, "").await;
-    assert_eq!(s, 200, "kube-apiserver answers an expired watch with 200 and an ERROR event");
-    let ev: Value = serde_json::from_slice(body.split(|b| *b == b'\n').next().unwrap_or_default()).expect("event");
+    let (s, _, body) = k
+        .call(
+            "GET",
+            &format!("{CM}?watch=true&resourceVersion={rv}"),
+            None,
+            "",
+        )
+        .await;
+    assert_eq!(
+        s, 200,
+        "kube-apiserver answers an expired watch with 200 and an ERROR event"
+    );
+    let ev: Value = serde_json::from_slice(body.split(|b| *b == b'\n').next().unwrap_or_default())
+        .expect("event");
     assert_eq!(ev["type"], "ERROR");
     assert_eq!(ev["object"]["code"], 410);
     assert_eq!(ev["object"]["reason"], "Expired");

@@ -3,6 +3,7 @@
 use k8s_openapi::api;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as apiextensions;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
+use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1 as apiregistration;
 use schemars::SchemaGenerator;
 
 /// One built-in kind: its group/version/kind and the name of its OpenAPI definition.
@@ -86,6 +87,16 @@ builtin_kinds! {
     ("authorization.k8s.io", "v1", "LocalSubjectAccessReview", "io.k8s.api.authorization.v1.LocalSubjectAccessReview", api::authorization::v1::LocalSubjectAccessReview, false),
     ("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration", api::admissionregistration::v1::ValidatingWebhookConfiguration, true),
     ("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration", api::admissionregistration::v1::MutatingWebhookConfiguration, true),
+    ("apiregistration.k8s.io", "v1", "APIService", "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService", apiregistration::APIService, true),
+    ("certificates.k8s.io", "v1", "CertificateSigningRequest", "io.k8s.api.certificates.v1.CertificateSigningRequest", api::certificates::v1::CertificateSigningRequest, true),
+    ("flowcontrol.apiserver.k8s.io", "v1", "FlowSchema", "io.k8s.api.flowcontrol.v1.FlowSchema", api::flowcontrol::v1::FlowSchema, true),
+    ("flowcontrol.apiserver.k8s.io", "v1", "PriorityLevelConfiguration", "io.k8s.api.flowcontrol.v1.PriorityLevelConfiguration", api::flowcontrol::v1::PriorityLevelConfiguration, true),
+    ("node.k8s.io", "v1", "RuntimeClass", "io.k8s.api.node.v1.RuntimeClass", api::node::v1::RuntimeClass, true),
+    ("resource.k8s.io", "v1", "DeviceClass", "io.k8s.api.resource.v1.DeviceClass", api::resource::v1::DeviceClass, true),
+    ("resource.k8s.io", "v1", "ResourceClaim", "io.k8s.api.resource.v1.ResourceClaim", api::resource::v1::ResourceClaim, true),
+    ("resource.k8s.io", "v1", "ResourceClaimTemplate", "io.k8s.api.resource.v1.ResourceClaimTemplate", api::resource::v1::ResourceClaimTemplate, true),
+    ("resource.k8s.io", "v1", "ResourceSlice", "io.k8s.api.resource.v1.ResourceSlice", api::resource::v1::ResourceSlice, true),
+    ("scheduling.k8s.io", "v1", "PriorityClass", "io.k8s.api.scheduling.v1.PriorityClass", api::scheduling::v1::PriorityClass, true),
     ("", "v1", "Status", "io.k8s.apimachinery.pkg.apis.meta.v1.Status", meta::Status, false),
     ("", "v1", "APIResourceList", "io.k8s.apimachinery.pkg.apis.meta.v1.APIResourceList", meta::APIResourceList, false),
     ("", "v1", "APIGroupList", "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroupList", meta::APIGroupList, false),

@@ -25,6 +25,14 @@ fn entries() -> Vec<ResourceEntry> {
         "SelfSubjectRulesReview",
         "ValidatingWebhookConfiguration",
         "MutatingWebhookConfiguration",
+        "APIService",
+        "CertificateSigningRequest",
+        "FlowSchema",
+        "PriorityLevelConfiguration",
+        "RuntimeClass",
+        "DeviceClass",
+        "ResourceSlice",
+        "PriorityClass",
     ];
     let crud = [
         "create",

@@ -53,7 +53,9 @@ impl App {
         let mut kc = kernel::KernelConfig::new(&cfg.data_dir);
         kc.advertise_address = cfg.server_url.trim_start_matches("https://").to_string();
         kc.ca_cert_pem = Some(cfg.ca_cert_pem.clone());
-        let kernel = kernel::Kernel::start(kc).await.map_err(|e| Error::Start(Box::new(e)))?;
+        let kernel = kernel::Kernel::start(kc)
+            .await
+            .map_err(|e| Error::Start(Box::new(e)))?;
         Ok(App { kernel })
     }
 
