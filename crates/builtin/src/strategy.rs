@@ -104,6 +104,13 @@ pub fn tracks_generation(info: &ResourceInfo) -> bool {
                 "admissionregistration.k8s.io",
                 "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration"
             )
+            | (
+                "flowcontrol.apiserver.k8s.io",
+                "FlowSchema" | "PriorityLevelConfiguration"
+            )
+            | ("resource.k8s.io", "DeviceClass" | "ResourceSlice")
+            // PriorityClass has no spec: its generation is set to 1 and never moves.
+            | ("scheduling.k8s.io", "PriorityClass")
     )
 }
 
@@ -143,6 +150,10 @@ pub fn initial_status(info: &ResourceInfo) -> Option<Value> {
         ("apiextensions.k8s.io", _) => {
             json!({"acceptedNames": {"plural": "", "kind": ""}, "storedVersions": []})
         }
+        ("flowcontrol.apiserver.k8s.io", _)
+        | ("certificates.k8s.io", "CertificateSigningRequest")
+        | ("resource.k8s.io", "ResourceClaim")
+        | ("apiregistration.k8s.io", "APIService") => json!({}),
         _ => return None,
     };
     Some(status)

@@ -264,7 +264,30 @@ async fn table_and_discovery() {
         .iter()
         .filter_map(|g| g["name"].as_str())
         .collect();
-    assert_eq!(groups.first(), Some(&"apps"), "{groups:?}");
+    // kube-apiserver v1.36's order (golden discovery/apis.json).
+    let golden = [
+        "apiregistration.k8s.io",
+        "apps",
+        "events.k8s.io",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+        "autoscaling",
+        "batch",
+        "certificates.k8s.io",
+        "networking.k8s.io",
+        "policy",
+        "rbac.authorization.k8s.io",
+        "storage.k8s.io",
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "scheduling.k8s.io",
+        "coordination.k8s.io",
+        "node.k8s.io",
+        "discovery.k8s.io",
+        "resource.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+    ];
+    assert_eq!(groups, golden);
     let (_, v1) = k.json("GET", "/api/v1", "").await;
     let pods = v1["resources"]
         .as_array()
