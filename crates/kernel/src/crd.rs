@@ -212,6 +212,9 @@ pub fn register_all(inner: &Arc<Inner>) {
     for crd in all_crds(inner) {
         if let Some(name) = meta::name(&crd) {
             inner.registry.set_custom(name, resources_of(&crd));
+            inner
+                .registry
+                .set_custom_version(name, meta::resource_version(&crd).unwrap_or(""));
         }
     }
 }
@@ -267,7 +270,13 @@ async fn reconcile(inner: &Arc<Inner>, crd: &Value) {
         }
         return;
     }
-    inner.registry.set_custom(&name, resources_of(crd));
+    // Re-register only when the CRD changed: registering bumps the registry's
+    // generation, which makes discovery and OpenAPI documents rebuild.
+    let rv = meta::resource_version(crd).unwrap_or("").to_string();
+    if inner.registry.custom_version(&name).as_deref() != Some(rv.as_str()) {
+        inner.registry.set_custom(&name, resources_of(crd));
+        inner.registry.set_custom_version(&name, &rv);
+    }
     let established = crd
         .pointer("/status/conditions")
         .and_then(Value::as_array)

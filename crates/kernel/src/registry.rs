@@ -306,6 +306,8 @@ pub fn prefix_end(prefix: &str) -> String {
 #[derive(Debug, Default)]
 pub struct Registry {
     inner: RwLock<BTreeMap<(String, String, String), Arc<Resource>>>,
+    /// The resourceVersion of each CRD as last registered.
+    custom_versions: RwLock<std::collections::HashMap<String, String>>,
     /// Bumped on every change so discovery and OpenAPI caches know when to rebuild.
     generation: std::sync::atomic::AtomicU64,
 }
@@ -389,6 +391,26 @@ impl Registry {
 
     pub fn remove_custom(&self, crd_name: &str) {
         self.set_custom(crd_name, Vec::new());
+        self.custom_versions
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(crd_name);
+    }
+
+    /// The CRD resourceVersion its resources were last registered from.
+    pub fn custom_version(&self, crd_name: &str) -> Option<String> {
+        self.custom_versions
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(crd_name)
+            .cloned()
+    }
+
+    pub fn set_custom_version(&self, crd_name: &str, rv: &str) {
+        self.custom_versions
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(crd_name.to_string(), rv.to_string());
     }
 
     pub fn generation(&self) -> u64 {

@@ -7,7 +7,7 @@ use common::TestKernel;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
-use kube::runtime::{WatchStreamExt, reflector, watcher};
+use kube::runtime::{reflector, watcher};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
