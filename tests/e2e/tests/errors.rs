@@ -279,6 +279,13 @@ fn malformed_yaml_and_json_are_reported() {
         "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",",
     );
     assert!(!out.success(), "{out}");
+}
+
+#[test]
+fn unknown_kind_is_reported_by_name() {
+    // kubectl finds out through discovery and the OpenAPI v2 document (which it
+    // only downloads as protobuf) that the kind does not exist.
+    let ns = Namespace::new("nosuchkind");
     let out = ns.kubectl_stdin(
         &["create", "-f", "-"],
         "apiVersion: v1\nkind: NoSuchKind\nmetadata: {name: x}\n",
