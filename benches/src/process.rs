@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,8 +21,6 @@ const POLL: Duration = Duration::from_millis(5);
 /// A running `sphere up`, killed if dropped without [`Sphere::stop`].
 pub struct Sphere {
     child: Child,
-    /// Its data directory.
-    pub data_dir: PathBuf,
     /// Authenticated endpoint from its admin.kubeconfig.
     pub endpoint: Endpoint,
 }
@@ -91,14 +89,7 @@ impl Sphere {
         }
         let ready = started.elapsed();
         let endpoint = endpoint.ok_or_else(|| anyhow!("ready without an endpoint"))?;
-        Ok((
-            Sphere {
-                child,
-                data_dir: data_dir.to_owned(),
-                endpoint,
-            },
-            ready,
-        ))
+        Ok((Sphere { child, endpoint }, ready))
     }
 
     /// The process id.

@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 struct Docs {
     generation: u64,
     v2: Bytes,
+    /// The same document as gnostic protobuf, which is how kubectl downloads it.
+    v2_protobuf: Bytes,
     /// "api/v1" or "apis/<g>/<v>" → (hash, document)
     v3: BTreeMap<String, (String, Bytes)>,
 }
@@ -80,16 +82,17 @@ fn docs(inner: &Inner) -> Arc<Docs> {
         return d.clone();
     }
     let resources = inner.registry.all();
-    let entries: Vec<openapi::ResourceEntry> = resources.iter().map(|r| entry(r)).collect();
+    // A resource without a schema (ComponentStatus) is left out rather than
+    // documented with a dangling reference, which kubectl's parser rejects.
+    let entries: Vec<openapi::ResourceEntry> = resources
+        .iter()
+        .map(|r| entry(r))
+        .filter(|e| !e.definition.is_empty())
+        .collect();
     let extra = extra_definitions(inner);
-    let v2 = Bytes::from(
-        serde_json::to_vec(&openapi::document_v2(
-            &entries,
-            &extra,
-            crate::KUBERNETES_VERSION,
-        ))
-        .unwrap_or_default(),
-    );
+    let doc_v2 = openapi::document_v2(&entries, &extra, crate::KUBERNETES_VERSION);
+    let v2 = Bytes::from(serde_json::to_vec(&doc_v2).unwrap_or_default());
+    let v2_protobuf = Bytes::from(openapi::document_v2_protobuf(&doc_v2));
     let mut gvs: BTreeMap<(String, String), ()> = BTreeMap::new();
     for r in &resources {
         gvs.insert((r.group.clone(), r.version.clone()), ());
@@ -105,14 +108,27 @@ fn docs(inner: &Inner) -> Arc<Docs> {
         };
         v3.insert(path, (hash_hex(&bytes), bytes));
     }
-    let d = Arc::new(Docs { generation, v2, v3 });
+    let d = Arc::new(Docs {
+        generation,
+        v2,
+        v2_protobuf,
+        v3,
+    });
     *guard = Some(d.clone());
     d
 }
 
-pub fn serve(inner: &Arc<Inner>, path: &str, _query: &Query) -> ApiResult {
+pub fn serve(inner: &Arc<Inner>, path: &str, _query: &Query, accept: &str) -> ApiResult {
     let d = docs(inner);
     if path == "/openapi/v2" {
+        if openapi::wants_protobuf_v2(accept) {
+            let mut r = json_response(200, d.v2_protobuf.clone());
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static(openapi::PROTOBUF_V2_MEDIA_TYPE),
+            );
+            return Ok(r);
+        }
         return Ok(json_response(200, d.v2.clone()));
     }
     let rest = path.trim_start_matches("/openapi/v3").trim_matches('/');

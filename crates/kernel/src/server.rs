@@ -316,12 +316,15 @@ async fn dispatch(inner: Arc<Inner>, user: UserInfo, req: Request) -> ApiResult 
     let path = req.uri().path().to_string();
     let query = parse_query(req.uri().query());
     let headers = req.headers().clone();
-    let wanted = negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
-
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if path == "/openapi/v2" || path.starts_with("/openapi/v3") {
         non_resource_check(&inner, &user, &method, &path)?;
-        return crate::openapi_routes::serve(&inner, &path, &query);
+        return crate::openapi_routes::serve(&inner, &path, &query, accept);
     }
+    let wanted = negotiate(Some(accept))?;
     if !(path.starts_with("/api/")
         || path == "/api"
         || path.starts_with("/apis/")

@@ -360,3 +360,58 @@ async fn watch_from_resource_version_and_expired() {
     assert_eq!(ev["object"]["code"], 410);
     assert_eq!(ev["object"]["reason"], "Expired");
 }
+
+#[tokio::test]
+async fn openapi_documents_have_no_dangling_references() {
+    let k = TestKernel::start().await;
+    let (s, v2) = k.json("GET", "/openapi/v2", "").await;
+    assert_eq!(s, 200);
+    let defs = v2["definitions"].as_object().expect("definitions");
+    let mut dangling = Vec::new();
+    fn walk(v: &Value, defs: &serde_json::Map<String, Value>, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    let name = r.rsplit('/').next().unwrap_or_default();
+                    if !defs.contains_key(name) {
+                        out.push(r.clone());
+                    }
+                }
+                m.values().for_each(|x| walk(x, defs, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, defs, out)),
+            _ => {}
+        }
+    }
+    walk(&v2, defs, &mut dangling);
+    assert!(dangling.is_empty(), "{dangling:?}");
+    let pb = k
+        .call_as(
+            Some(common::admin()),
+            "GET",
+            "/openapi/v2",
+            None,
+            "",
+            Some("application/com.github.proto-openapi.spec.v2@v1.0+protobuf"),
+        )
+        .await;
+    assert_eq!(pb.0, 200);
+    assert!(
+        pb.1.get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.contains("protobuf"))
+    );
+    let (s, index) = k.json("GET", "/openapi/v3", "").await;
+    assert_eq!(s, 200);
+    let apps = index["paths"]["apis/apps/v1"]["serverRelativeURL"]
+        .as_str()
+        .expect("apps/v1 in the v3 index")
+        .to_string();
+    let (s, doc) = k.json("GET", &apps, "").await;
+    assert_eq!(s, 200);
+    assert!(
+        doc["components"]["schemas"]
+            .as_object()
+            .is_some_and(|m| m.contains_key("io.k8s.api.apps.v1.Deployment"))
+    );
+}

@@ -44,6 +44,14 @@ fn main() -> std::io::Result<()> {
                     | "CustomResourceDefinition"
                     | "ValidatingWebhookConfiguration"
                     | "MutatingWebhookConfiguration"
+                    | "APIService"
+                    | "CertificateSigningRequest"
+                    | "FlowSchema"
+                    | "PriorityLevelConfiguration"
+                    | "RuntimeClass"
+                    | "DeviceClass"
+                    | "ResourceSlice"
+                    | "PriorityClass"
             ),
             verbs: crud.iter().map(|v| (*v).to_owned()).collect(),
             subresources: vec!["status".to_owned()],
