@@ -325,13 +325,22 @@ pub fn with_resource_version(raw: &[u8], revision: u64) -> Bytes {
     }
 }
 
-/// Connects the store's commit notifications to the cache.
-pub struct CacheSink(pub std::sync::OnceLock<Arc<Cache>>);
+/// Connects the store's commit notifications to the cache and to the RBAC index.
+#[derive(Default)]
+pub struct CacheSink {
+    pub cache: std::sync::OnceLock<Arc<Cache>>,
+    pub rbac: std::sync::OnceLock<crate::rbac_authz::SharedIndex>,
+}
 
 impl store::CommitSink for CacheSink {
     fn committed(&self, events: &[store::Event]) {
-        if let Some(c) = self.0.get() {
+        if let Some(c) = self.cache.get() {
             c.apply(events);
+        }
+        if let Some(index) = self.rbac.get() {
+            for ev in events {
+                crate::rbac_authz::index_event(index, &ev.key, ev.value.as_deref());
+            }
         }
     }
 }

@@ -13,6 +13,7 @@ mod gc;
 pub mod meta;
 mod namespaces;
 mod openapi_routes;
+mod rbac_authz;
 mod read;
 pub mod registry;
 pub mod request;
@@ -107,6 +108,7 @@ impl Kernel {
             tokio::spawn(gc::run(inner.clone())),
             tokio::spawn(namespaces::run(inner.clone())),
             tokio::spawn(crd::run(inner.clone())),
+            tokio::spawn(rbac_authz::aggregation(inner.clone())),
             tokio::spawn(server::compactor(inner.clone())),
         ];
         inner.set_ready();

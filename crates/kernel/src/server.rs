@@ -2,7 +2,7 @@
 //! authentication and authorization, then dispatch to discovery, OpenAPI or the
 //! resource handlers.
 
-use crate::authz::{Attributes, Authorizer, Decision, MastersOnly};
+use crate::authz::{Attributes, Authorizer, Decision};
 use crate::cache::{Cache, CacheSink, CachedObject};
 use crate::registry::{Registry, Resource};
 use crate::request::{self, ResourceRequest, Route, RouteError, Verb};
@@ -16,7 +16,7 @@ use http::{HeaderMap, Method, header};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 
 /// Everything a request handler needs.
 pub struct Inner {
@@ -24,6 +24,8 @@ pub struct Inner {
     pub registry: Registry,
     pub store: store::Store,
     pub cache: Arc<Cache>,
+    /// RBAC objects, indexed by subject; updated on the store's commit path.
+    pub rbac: crate::rbac_authz::SharedIndex,
     authorizer: RwLock<Arc<dyn Authorizer>>,
     ready: AtomicBool,
     /// Cluster IPs and node ports handed out but maybe not yet stored, so two
@@ -41,13 +43,17 @@ impl std::fmt::Debug for Inner {
 
 impl Inner {
     pub(crate) async fn open(config: KernelConfig) -> Result<Arc<Inner>, Error> {
-        let sink = Arc::new(CacheSink(OnceLock::new()));
+        let sink = Arc::new(CacheSink::default());
         let db = config.data_dir.join("kernel.db");
         let options = store::Options {
             fsync: config.fsync,
             ..Default::default()
         };
         let (store, snapshot) = store::Store::open(&db, options, sink.clone())?;
+        let rbac_index: crate::rbac_authz::SharedIndex = Default::default();
+        for kv in &snapshot.items {
+            crate::rbac_authz::index_event(&rbac_index, &kv.key, Some(&kv.value));
+        }
         let items = snapshot
             .items
             .into_iter()
@@ -61,13 +67,17 @@ impl Inner {
             })
             .collect();
         let cache = Arc::new(Cache::new(items, snapshot.revision, config.watch_window));
-        let _ = sink.0.set(cache.clone());
+        let _ = sink.cache.set(cache.clone());
+        let _ = sink.rbac.set(rbac_index.clone());
         let inner = Arc::new(Inner {
             config,
             registry: Registry::with_builtins(),
             store,
             cache,
-            authorizer: RwLock::new(Arc::new(MastersOnly)),
+            authorizer: RwLock::new(Arc::new(crate::rbac_authz::RbacAuthorizer {
+                index: rbac_index.clone(),
+            })),
+            rbac: rbac_index,
             ready: AtomicBool::new(false),
             recent_allocations: Default::default(),
         });
@@ -125,7 +135,7 @@ impl Inner {
                 }
             }
         }
-        Ok(())
+        crate::rbac_authz::bootstrap(self).await
     }
 
     pub fn resource(

@@ -8,7 +8,7 @@ use crate::registry::{Resource, Source};
 use crate::response::{ApiError, ApiResult, json_response, json_value, with_warnings};
 use crate::server::{Ctx, Inner};
 use crate::wire;
-use apimachinery::{ErrorList, FieldError, Path, StatusError};
+use apimachinery::{ErrorList, FieldError, Path, StatusError, UserInfo};
 use bytes::Bytes;
 use http::header;
 use serde_json::{Value, json};
@@ -19,6 +19,8 @@ use std::sync::Arc;
 pub struct WriteOptions {
     pub dry_run: bool,
     pub validation: FieldValidation,
+    /// Who asks: role and binding writes are checked against what they hold.
+    pub user: UserInfo,
 }
 
 impl WriteOptions {
@@ -27,6 +29,7 @@ impl WriteOptions {
         WriteOptions {
             dry_run: false,
             validation: FieldValidation::Ignore,
+            user: UserInfo::system(),
         }
     }
 
@@ -52,6 +55,7 @@ impl WriteOptions {
         Ok(WriteOptions {
             dry_run,
             validation: FieldValidation::parse(ctx.q("fieldValidation"))?,
+            user: ctx.user.clone(),
         })
     }
 }
@@ -322,6 +326,9 @@ pub async fn create_object(
         }
     }
     validate(res, &obj, None)?;
+    if res.group == "rbac.authorization.k8s.io" {
+        crate::rbac_authz::check_write(inner, &res.plural, &opts.user, &obj, None)?;
+    }
     let bytes = encode_checked(res, &obj)?;
     if opts.dry_run {
         return Ok(Written {
@@ -423,6 +430,9 @@ pub async fn guaranteed_update(
         let proposed = f(&old)?;
         let mut warnings = Vec::new();
         let new = prepare_update(inner, res, &old, proposed, subresource, &mut warnings)?;
+        if res.group == "rbac.authorization.k8s.io" {
+            crate::rbac_authz::check_write(inner, &res.plural, &opts.user, &new, Some(&old))?;
+        }
         let spec_finalizers_left = res.group.is_empty()
             && res.plural == "namespaces"
             && new
