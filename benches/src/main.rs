@@ -10,7 +10,7 @@ mod stats;
 mod watch;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -101,6 +101,31 @@ fn print_load(what: &str, r: &LoadResult) {
     );
 }
 
+/// Server and benchmark CPU seconds, and when they were read.
+type CpuMark = (f64, f64, Instant);
+
+fn cpu_mark(sphere: &Sphere) -> Result<CpuMark> {
+    Ok((
+        process::cpu_secs(sphere.pid())?,
+        process::cpu_secs(std::process::id())?,
+        Instant::now(),
+    ))
+}
+
+/// Prints how busy the server and this benchmark were since `start`: on a shared 2-core
+/// machine the client's own CPU is part of every latency figure.
+fn print_cpu(what: &str, sphere: &Sphere, start: CpuMark) -> Result<()> {
+    let (server, bench, now) = cpu_mark(sphere)?;
+    let wall = now.duration_since(start.2).as_secs_f64();
+    let (server, bench) = (server - start.0, bench - start.1);
+    println!(
+        "  CPU during {what}: sphere {server:.2} s ({:.0}% of one core), kernel-bench {bench:.2} s ({:.0}%), over {wall:.2} s",
+        100.0 * server / wall,
+        100.0 * bench / wall
+    );
+    Ok(())
+}
+
 async fn memory(sphere: &Sphere, settle: Duration, what: &str) -> Result<(u64, u64)> {
     tokio::time::sleep(settle).await;
     let (rss, hwm) = sphere.memory_kib()?;
@@ -129,10 +154,10 @@ async fn run(args: &Args, work: &Path) -> Result<Vec<Row>> {
         "ms",
         Goal::Below(1000.0),
     ));
-    let (rss, _) = memory(&sphere, settle, "idle after fresh start").await?;
+    let (idle_rss, _) = memory(&sphere, settle, "idle after fresh start").await?;
     rows.push(row(
         "RSS idle after start",
-        mb_f(rss),
+        mb_f(idle_rss),
         "MB",
         Goal::Below(50.0),
     ));
@@ -249,63 +274,6 @@ async fn run(args: &Args, work: &Path) -> Result<Vec<Row>> {
         Goal::None,
     ));
 
-    // 3: durable create throughput.
-    load::ensure_namespace(&ep, "bench-tput").await?;
-    let secs = Duration::from_secs(args.throughput_secs);
-    let one = load::create(&ep, "bench-tput", "one", 1, Until::Elapsed(secs)).await?;
-    created += one.created;
-    print_load("durable creates, 1 client", &one);
-    let many = load::create(
-        &ep,
-        "bench-tput",
-        "many",
-        args.clients,
-        Until::Elapsed(secs),
-    )
-    .await?;
-    created += many.created;
-    print_load(&format!("durable creates, {} clients", args.clients), &many);
-    rows.push(row(
-        "durable creates, 1 client",
-        one.rate(),
-        "/s",
-        Goal::None,
-    ));
-    if let Some(l) = one.latency {
-        rows.push(row(
-            "  create latency, 1 client p50",
-            ms_f(l.p50),
-            "ms",
-            Goal::None,
-        ));
-        rows.push(row(
-            "  create latency, 1 client p99",
-            ms_f(l.p99),
-            "ms",
-            Goal::None,
-        ));
-    }
-    rows.push(row(
-        format!("durable creates, {} clients", args.clients),
-        many.rate(),
-        "/s",
-        Goal::AtLeast(3000.0),
-    ));
-    if let Some(l) = many.latency {
-        rows.push(row(
-            format!("  create latency, {} clients p50", args.clients),
-            ms_f(l.p50),
-            "ms",
-            Goal::None,
-        ));
-        rows.push(row(
-            format!("  create latency, {} clients p99", args.clients),
-            ms_f(l.p99),
-            "ms",
-            Goal::None,
-        ));
-    }
-
     // 5: watch fan-out.
     load::ensure_namespace(&ep, "bench-watch").await?;
     let plan = watch::WatchPlan {
@@ -313,6 +281,7 @@ async fn run(args: &Args, work: &Path) -> Result<Vec<Row>> {
         streams_per_conn: args.streams_per_conn,
         writes: args.watch_writes,
     };
+    let mark = cpu_mark(&sphere)?;
     let w = watch::run(&ep, "bench-watch", plan).await?;
     created += args.watch_writes as u64;
     let show = |l: Option<Latency>| l.map_or_else(|| "-".to_owned(), |l| l.to_string());
@@ -330,6 +299,7 @@ async fn run(args: &Args, work: &Path) -> Result<Vec<Row>> {
     println!("  last watcher per write: {}", show(w.last_watcher));
     println!("  create round trip while watched: {}", show(w.write));
     println!("  undelivered (write, watcher) pairs: {}", w.missing);
+    print_cpu("the watch run", &sphere, mark)?;
     if let Some(d) = w.delivery {
         rows.push(row(
             format!("watch delivery p50, {} watchers", plan.watchers),
@@ -378,6 +348,14 @@ async fn run(args: &Args, work: &Path) -> Result<Vec<Row>> {
         "MB",
         Goal::Below(400.0),
     ));
+    if total > 0 {
+        rows.push(row(
+            "  RSS growth per ConfigMap",
+            (rss.saturating_sub(idle_rss)) as f64 * 1024.0 / total as f64,
+            "B",
+            Goal::None,
+        ));
+    }
     rows.push(row(
         "  peak RSS (VmHWM) so far",
         mb_f(hwm),
@@ -405,7 +383,67 @@ async fn run(args: &Args, work: &Path) -> Result<Vec<Row>> {
         "MB",
         Goal::None,
     ));
+    let ep = sphere.endpoint.clone();
+    // 3: durable create throughput, on the server restarted with the full object count.
+    load::ensure_namespace(&ep, "bench-tput").await?;
+    let secs = Duration::from_secs(args.throughput_secs);
+    let one = load::create(&ep, "bench-tput", "one", 1, Until::Elapsed(secs)).await?;
+    created += one.created;
+    print_load("durable creates, 1 client", &one);
+    let mark = cpu_mark(&sphere)?;
+    let many = load::create(
+        &ep,
+        "bench-tput",
+        "many",
+        args.clients,
+        Until::Elapsed(secs),
+    )
+    .await?;
+    created += many.created;
+    print_load(&format!("durable creates, {} clients", args.clients), &many);
+    print_cpu("the many-client creates", &sphere, mark)?;
+    rows.push(row(
+        "durable creates, 1 client",
+        one.rate(),
+        "/s",
+        Goal::None,
+    ));
+    if let Some(l) = one.latency {
+        rows.push(row(
+            "  create latency, 1 client p50",
+            ms_f(l.p50),
+            "ms",
+            Goal::None,
+        ));
+        rows.push(row(
+            "  create latency, 1 client p99",
+            ms_f(l.p99),
+            "ms",
+            Goal::None,
+        ));
+    }
+    rows.push(row(
+        format!("durable creates, {} clients", args.clients),
+        many.rate(),
+        "/s",
+        Goal::AtLeast(3000.0),
+    ));
+    if let Some(l) = many.latency {
+        rows.push(row(
+            format!("  create latency, {} clients p50", args.clients),
+            ms_f(l.p50),
+            "ms",
+            Goal::None,
+        ));
+        rows.push(row(
+            format!("  create latency, {} clients p99", args.clients),
+            ms_f(l.p99),
+            "ms",
+            Goal::None,
+        ));
+    }
     sphere.stop().await?;
+    println!("the benchmark created {created} ConfigMaps in all");
     Ok(rows)
 }
 

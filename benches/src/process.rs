@@ -38,6 +38,30 @@ async fn readyz(endpoint: &Endpoint) -> Result<bool> {
     Ok(status == StatusCode::OK)
 }
 
+/// USER_HZ: the unit of /proc/PID/stat times, fixed at 100 by the Linux ABI.
+const USER_HZ: f64 = 100.0;
+
+/// CPU time (user + system, all threads) process `pid` has used so far, in seconds.
+pub fn cpu_secs(pid: u32) -> Result<f64> {
+    let path = format!("/proc/{pid}/stat");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    // The command name may hold spaces and parentheses; the fields after its last `)` do not.
+    let rest = text
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .ok_or_else(|| anyhow!("{path}: no command name"))?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of stat; `rest` starts at field 3.
+    let tick = |i: usize| -> Result<f64> {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .map(|t| t as f64 / USER_HZ)
+            .ok_or_else(|| anyhow!("{path}: bad field {}", i + 3))
+    };
+    Ok(tick(11)? + tick(12)?)
+}
+
 impl Sphere {
     /// Spawns `bin up` on `data_dir` and returns once `/readyz` answers 200, with the
     /// time from spawn to that answer. Output goes to `log`.

@@ -9,6 +9,7 @@ mod crd;
 mod decode;
 mod delete;
 mod discovery;
+mod fieldmanager;
 mod gc;
 pub mod meta;
 mod namespaces;

@@ -21,6 +21,10 @@ pub struct WriteOptions {
     pub validation: FieldValidation,
     /// Who asks: role and binding writes are checked against what they hold.
     pub user: UserInfo,
+    /// The field manager the write is recorded under in managedFields.
+    pub manager: String,
+    /// The object's managedFields were computed by server-side apply already.
+    pub applied: bool,
 }
 
 impl WriteOptions {
@@ -30,6 +34,8 @@ impl WriteOptions {
             dry_run: false,
             validation: FieldValidation::Ignore,
             user: UserInfo::system(),
+            manager: "sphere-kernel".into(),
+            applied: false,
         }
     }
 
@@ -56,6 +62,13 @@ impl WriteOptions {
             dry_run,
             validation: FieldValidation::parse(ctx.q("fieldValidation"))?,
             user: ctx.user.clone(),
+            manager: crate::fieldmanager::manager_name(
+                ctx.q("fieldManager"),
+                ctx.headers
+                    .get(http::header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok()),
+            ),
+            applied: false,
         })
     }
 }
@@ -329,6 +342,9 @@ pub async fn create_object(
     if res.group == "rbac.authorization.k8s.io" {
         crate::rbac_authz::check_write(inner, &res.plural, &opts.user, &obj, None)?;
     }
+    if !opts.applied {
+        crate::fieldmanager::track_update(res, None, &mut obj, &opts.manager, "");
+    }
     let bytes = encode_checked(res, &obj)?;
     if opts.dry_run {
         return Ok(Written {
@@ -429,9 +445,18 @@ pub async fn guaranteed_update(
         let old = wire::object_value(res, &cur.raw);
         let proposed = f(&old)?;
         let mut warnings = Vec::new();
-        let new = prepare_update(inner, res, &old, proposed, subresource, &mut warnings)?;
+        let mut new = prepare_update(inner, res, &old, proposed, subresource, &mut warnings)?;
         if res.group == "rbac.authorization.k8s.io" {
             crate::rbac_authz::check_write(inner, &res.plural, &opts.user, &new, Some(&old))?;
+        }
+        if !opts.applied && strip_rv(&new) != strip_rv(&old) {
+            crate::fieldmanager::track_update(
+                res,
+                Some(&old),
+                &mut new,
+                &opts.manager,
+                subresource.unwrap_or(""),
+            );
         }
         let spec_finalizers_left = res.group.is_empty()
             && res.plural == "namespaces"
@@ -668,11 +693,7 @@ pub async fn patch(ctx: &Ctx, body: Bytes) -> ApiResult {
             )));
         }
         "application/strategic-merge-patch+json" => PatchKind::Strategic,
-        "application/apply-patch+yaml" | "application/apply-patch+cbor" => {
-            return Err(ApiError::from(StatusError::unsupported_media_type(
-                "server-side apply (application/apply-patch+yaml) is not available in this kernel yet; use kubectl apply without --server-side",
-            )));
-        }
+        "application/apply-patch+yaml" => return server_side_apply(ctx, opts, &body).await,
         _ => {
             let mut e = StatusError::unsupported_media_type("415: Unsupported Media Type");
             e.status.details = Some(Default::default());
@@ -721,6 +742,88 @@ pub async fn patch(ctx: &Ctx, body: Bytes) -> ApiResult {
     )
     .await?;
     let mut all = warn_cell.into_inner().unwrap_or_else(|e| e.into_inner());
+    all.extend(written.warnings);
+    Ok(with_warnings(
+        json_response(200, wire::object(&res, &written.raw)),
+        &all,
+    ))
+}
+
+/// `PATCH` with `application/apply-patch+yaml`: server-side apply, creating the
+/// object if it does not exist.
+async fn server_side_apply(ctx: &Ctx, mut opts: WriteOptions, body: &[u8]) -> ApiResult {
+    let res = ctx.resource.clone();
+    let name = ctx.req.name.clone().unwrap_or_default();
+    let Some(manager) = ctx.q("fieldManager").map(String::from) else {
+        let errs = ErrorList(vec![FieldError::required(
+            Path::new("fieldManager"),
+            "is required for apply patch",
+        )]);
+        return Err(ApiError::from(StatusError::invalid(
+            "PatchOptions",
+            "meta.k8s.io",
+            "",
+            &errs,
+        )));
+    };
+    let force = match ctx.q("force") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::from(StatusError::bad_request(format!(
+                "invalid force value {other:?}"
+            ))));
+        }
+    };
+    let mut config = decode::parse_body(&res, "application/apply-patch+yaml", body)?;
+    decode::check_type_meta(&res, &mut config)?;
+    let (mut config, warnings) = normalize(&res, &mut config, opts.validation)?;
+    match meta::name(&config) {
+        Some(n) if n != name => {
+            return Err(ApiError::from(StatusError::bad_request(format!(
+                "the name of the object ({n}) does not match the name on the URL ({name})"
+            ))));
+        }
+        _ => {
+            meta::metadata_mut(&mut config).insert("name".into(), Value::String(name.clone()));
+        }
+    }
+    if res.namespaced {
+        meta::metadata_mut(&mut config).insert(
+            "namespace".into(),
+            Value::String(ctx.namespace().unwrap_or_default().to_string()),
+        );
+    }
+    opts.applied = true;
+    let sub = ctx.req.subresource.clone().unwrap_or_default();
+    let key = res.key(ctx.namespace().unwrap_or_default(), &name);
+    if ctx.inner.cache.get(&key).is_none() && sub.is_empty() {
+        let obj = crate::fieldmanager::apply_config(&res, None, &config, &manager, force, "")?;
+        let mut written = create_object(&ctx.inner, &res, ctx.namespace(), obj, &opts).await?;
+        let mut all = warnings;
+        all.append(&mut written.warnings);
+        return Ok(with_warnings(
+            json_response(201, wire::object(&res, &written.raw)),
+            &all,
+        ));
+    }
+    let subresource = if sub.is_empty() {
+        None
+    } else {
+        Some(sub.as_str())
+    };
+    let written = guaranteed_update(
+        &ctx.inner,
+        &res,
+        ctx.namespace(),
+        &name,
+        None,
+        subresource,
+        &opts,
+        |cur| crate::fieldmanager::apply_config(&res, Some(cur), &config, &manager, force, &sub),
+    )
+    .await?;
+    let mut all = warnings;
     all.extend(written.warnings);
     Ok(with_warnings(
         json_response(200, wire::object(&res, &written.raw)),

@@ -187,3 +187,106 @@ async fn reflector_survives_a_relist_forced_by_an_expired_watch() {
     }
     assert!(inits >= 2, "the expired watch forced a relist");
 }
+
+#[tokio::test]
+async fn server_side_apply_with_conflicts_force_and_managed_fields() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    let k = TestKernel::start().await;
+    let api: Api<Deployment> = Api::namespaced(k.client(), "default");
+    let deploy = |replicas: i32, image: &str| {
+        serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": image}]}}
+            }
+        })
+    };
+    // Apply creates the object and records the manager's fields.
+    let created = api
+        .patch(
+            "web",
+            &PatchParams::apply("ci"),
+            &Patch::Apply(deploy(1, "nginx:1")),
+        )
+        .await
+        .expect("apply creates");
+    let managers = created.metadata.managed_fields.clone().unwrap_or_default();
+    assert_eq!(managers.len(), 1);
+    assert_eq!(managers[0].manager.as_deref(), Some("ci"));
+    assert_eq!(managers[0].operation.as_deref(), Some("Apply"));
+    // Re-applying the same configuration changes nothing.
+    let again = api
+        .patch(
+            "web",
+            &PatchParams::apply("ci"),
+            &Patch::Apply(deploy(1, "nginx:1")),
+        )
+        .await
+        .expect("re-apply");
+    assert_eq!(
+        again.metadata.resource_version,
+        created.metadata.resource_version
+    );
+    // Another manager changing a field ci owns conflicts...
+    let err = api
+        .patch(
+            "web",
+            &PatchParams::apply("other"),
+            &Patch::Apply(deploy(3, "nginx:1")),
+        )
+        .await
+        .expect_err("conflict");
+    match err {
+        kube::Error::Api(s) => {
+            assert_eq!(s.code, 409);
+            assert!(s.message.contains("conflict with \"ci\""), "{}", s.message);
+            assert!(s.message.contains(".spec.replicas"), "{}", s.message);
+        }
+        other => panic!("{other}"),
+    }
+    // ...unless it forces, taking the field over.
+    let forced = api
+        .patch(
+            "web",
+            &PatchParams::apply("other").force(),
+            &Patch::Apply(deploy(3, "nginx:1")),
+        )
+        .await
+        .expect("forced apply");
+    assert_eq!(forced.spec.as_ref().and_then(|s| s.replicas), Some(3));
+    // A plain update is recorded as an Update operation of its manager.
+    let updated = api
+        .patch(
+            "web",
+            &PatchParams {
+                field_manager: Some("scaler".into()),
+                ..Default::default()
+            },
+            &Patch::Merge(serde_json::json!({"spec": {"replicas": 5}})),
+        )
+        .await
+        .expect("merge patch");
+    let ops: Vec<(String, String)> = updated
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| {
+            (
+                m.manager.unwrap_or_default(),
+                m.operation.unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(
+        ops.contains(&("scaler".to_string(), "Update".to_string())),
+        "{ops:?}"
+    );
+    assert!(
+        ops.contains(&("ci".to_string(), "Apply".to_string())),
+        "{ops:?}"
+    );
+}
