@@ -242,6 +242,10 @@ async fn handle(State(inner): State<Arc<Inner>>, req: Request) -> Response {
     let Some(user) = req.extensions().get::<UserInfo>().cloned() else {
         return ApiError::from(StatusError::unauthorized()).into_response();
     };
+    let user = match impersonate(&inner, user, req.headers()) {
+        Ok(u) => u,
+        Err(e) => return e.into_response(),
+    };
     let yaml = negotiate(
         req.headers()
             .get(header::ACCEPT)
@@ -415,6 +419,117 @@ async fn dispatch(inner: Arc<Inner>, user: UserInfo, req: Request) -> ApiResult 
             crate::delete::delete_collection(&ctx, read_body(body).await?).await
         }
     }
+}
+
+/// `Impersonate-User`, `-Group`, `-Uid` and `-Extra-*`: the request continues as
+/// someone else if the caller may `impersonate` each of those, as kube-apiserver's
+/// impersonation filter decides.
+fn impersonate(inner: &Inner, user: UserInfo, headers: &HeaderMap) -> Result<UserInfo, ApiError> {
+    let get_all = |name: &str| -> Vec<String> {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(String::from)
+            .collect()
+    };
+    let target = headers
+        .get("impersonate-user")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let groups = get_all("impersonate-group");
+    let uid = headers
+        .get("impersonate-uid")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let extras: Vec<(String, Vec<String>)> = headers
+        .keys()
+        .filter_map(|k| {
+            k.as_str()
+                .strip_prefix("impersonate-extra-")
+                .map(String::from)
+        })
+        .map(|k| {
+            let vals = get_all(&format!("impersonate-extra-{k}"));
+            (decode_component(&k), vals)
+        })
+        .collect();
+    let Some(target) = target else {
+        if !groups.is_empty() || uid.is_some() || !extras.is_empty() {
+            return Err(ApiError::from(StatusError::internal(
+                "requested impersonation of groups, uid or extra without impersonating a user",
+            )));
+        }
+        return Ok(user);
+    };
+    let check =
+        |resource: &str, group: &str, name: &str, subresource: &str| -> Result<(), ApiError> {
+            let attrs = Attributes {
+                verb: "impersonate".into(),
+                group: group.into(),
+                resource: resource.into(),
+                subresource: subresource.into(),
+                name: name.into(),
+                ..Default::default()
+            };
+            match inner.authorize(&user, &attrs) {
+                Decision::Allow => Ok(()),
+                Decision::Deny(reason) => Err(ApiError::from(StatusError::forbidden(
+                    resource,
+                    group,
+                    name,
+                    crate::authz::forbidden_message(&user, &attrs, &reason),
+                ))),
+            }
+        };
+    match target
+        .strip_prefix("system:serviceaccount:")
+        .and_then(|r| r.split_once(':'))
+    {
+        Some((ns, sa)) => {
+            let attrs = Attributes {
+                verb: "impersonate".into(),
+                resource: "serviceaccounts".into(),
+                namespace: ns.into(),
+                name: sa.into(),
+                ..Default::default()
+            };
+            if let Decision::Deny(reason) = inner.authorize(&user, &attrs) {
+                return Err(ApiError::from(StatusError::forbidden(
+                    "serviceaccounts",
+                    "",
+                    sa,
+                    crate::authz::forbidden_message(&user, &attrs, &reason),
+                )));
+            }
+        }
+        None => check("users", "", &target, "")?,
+    }
+    for g in &groups {
+        check("groups", "", g, "")?;
+    }
+    if let Some(u) = &uid {
+        check("uids", "authentication.k8s.io", u, "")?;
+    }
+    for (k, vals) in &extras {
+        for v in vals {
+            check("userextras", "authentication.k8s.io", v, k)?;
+        }
+    }
+    let mut out = UserInfo::new(target.clone(), groups);
+    if target != "system:anonymous" && !out.in_group("system:authenticated") {
+        if let Some((ns, _)) = target
+            .strip_prefix("system:serviceaccount:")
+            .and_then(|r| r.split_once(':'))
+        {
+            out.groups.push("system:serviceaccounts".into());
+            out.groups.push(format!("system:serviceaccounts:{ns}"));
+        }
+        out.groups.push("system:authenticated".into());
+    }
+    out.uid = uid.unwrap_or_default();
+    out.extra = extras.into_iter().collect();
+    Ok(out)
 }
 
 /// kube-apiserver refuses request bodies over 3 MiB.

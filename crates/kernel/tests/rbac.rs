@@ -225,3 +225,100 @@ async fn default_roles_exist_and_are_aggregated() {
     let (s, _) = as_user(&k, "carol", "GET", "/api/v1", "").await;
     assert_eq!(s, 200);
 }
+
+async fn call_with(
+    k: &TestKernel,
+    who: apimachinery::UserInfo,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> (u16, Value) {
+    use tower::ServiceExt;
+    let mut b = http::Request::builder().method("GET").uri(uri);
+    for (h, v) in headers {
+        b = b.header(*h, *v);
+    }
+    let mut req = b.body(axum::body::Body::empty()).expect("request");
+    req.extensions_mut().insert(who);
+    let resp = k
+        .kernel
+        .router()
+        .oneshot(req)
+        .await
+        .expect("router answers");
+    let status = resp.status().as_u16();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn impersonation_needs_the_impersonate_verb() {
+    let k = TestKernel::start().await;
+    let whoami = "/api/v1/namespaces/default/configmaps";
+    // The admin acting as alice gets alice's (empty) rights.
+    let (s, e) = call_with(
+        &k,
+        common::admin(),
+        whoami,
+        &[("Impersonate-User", "alice")],
+    )
+    .await;
+    assert_eq!(s, 403, "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("User \"alice\""),
+        "{e}"
+    );
+    k.json(
+        "POST",
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+        &binding("alice-view", "default", "ClusterRole", "view", "alice"),
+    )
+    .await;
+    let (s, _) = call_with(
+        &k,
+        common::admin(),
+        whoami,
+        &[("Impersonate-User", "alice")],
+    )
+    .await;
+    assert_eq!(s, 200);
+    // alice may not impersonate anyone.
+    let alice = apimachinery::UserInfo::new("alice", vec!["system:authenticated".into()]);
+    let (s, e) = call_with(
+        &k,
+        alice,
+        whoami,
+        &[
+            ("Impersonate-User", "bob"),
+            ("Impersonate-Group", "system:masters"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 403, "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("cannot impersonate"),
+        "{e}"
+    );
+    // Acting as a member of system:masters needs impersonate on that group, which the admin has.
+    let (s, _) = call_with(
+        &k,
+        common::admin(),
+        "/api/v1/namespaces/kube-system/secrets",
+        &[
+            ("Impersonate-User", "carol"),
+            ("Impersonate-Group", "system:masters"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200);
+}
