@@ -6,9 +6,8 @@ const SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lowe
 
 #[test]
 fn subdomain_message_matches_golden_422() {
-    let golden = include_str!(
-        "../../../../shared/reference/kube-apiserver-golden/errors/422-invalid-name.txt"
-    );
+    let golden =
+        include_str!("../../../testdata/kube-apiserver-golden/errors/422-invalid-name.txt");
     let body: serde_json::Value =
         serde_json::from_str(golden.split_once('\n').map(|(_, b)| b).unwrap_or(golden)).unwrap();
     let msg = body["details"]["causes"][0]["message"].as_str().unwrap();

@@ -4,7 +4,10 @@
 use apply::{FieldSet, managers_of, set_managers};
 use serde_json::Value;
 
-const GOLDEN: &str = "/work/shared/reference/kube-apiserver-golden";
+const GOLDEN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../testdata/kube-apiserver-golden"
+);
 
 fn all_managed_fields(v: &Value, out: &mut Vec<Value>) {
     match v {

@@ -9,7 +9,10 @@ use apply::{
 use common::Typed;
 use serde_json::{Value, json};
 
-const GOLDEN: &str = "/work/shared/reference/kube-apiserver-golden";
+const GOLDEN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../testdata/kube-apiserver-golden"
+);
 
 fn actor(name: &str) -> Actor<'_> {
     Actor {

@@ -11,7 +11,10 @@ fn defaulted(group: &str, version: &str, plural: &str, mut obj: Value) -> Value 
 
 #[test]
 fn defaults_are_idempotent_on_every_golden_object() {
-    let dir = format!("{}/tests/golden/objects", env!("CARGO_MANIFEST_DIR"));
+    let dir = format!(
+        "{}/../../testdata/kube-apiserver-golden/objects",
+        env!("CARGO_MANIFEST_DIR")
+    );
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let obj: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 fn load(name: &str) -> Value {
     let path = format!(
-        "{}/tests/golden/discovery/{name}",
+        "{}/../../testdata/kube-apiserver-golden/discovery/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()

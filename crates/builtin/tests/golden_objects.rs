@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 fn golden(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
+        .join("../../testdata/kube-apiserver-golden")
         .join(path)
 }
 

@@ -4,7 +4,10 @@
 use serde_json::Value;
 
 fn load(dir: &str, name: &str) -> Value {
-    let path = format!("{}/tests/golden/{dir}/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../testdata/kube-apiserver-golden/{dir}/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

@@ -23,7 +23,10 @@ fn update_errors(group: &str, plural: &str, mut new: Value, mut old: Value) -> S
 
 /// The text after `is invalid: ` in a recorded 422 Status message.
 fn golden_detail(file: &str) -> String {
-    let path = format!("{}/tests/golden/errors/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../testdata/kube-apiserver-golden/errors/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(path).unwrap();
     let body: Value = serde_json::from_str(text.split_once('\n').unwrap().1).unwrap();
     let message = body["message"].as_str().unwrap();
@@ -55,7 +58,10 @@ fn golden_configmap_too_long() {
 
 #[test]
 fn golden_objects_are_valid() {
-    let dir = format!("{}/tests/golden/objects", env!("CARGO_MANIFEST_DIR"));
+    let dir = format!(
+        "{}/../../testdata/kube-apiserver-golden/objects",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let mut checked = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();

@@ -210,7 +210,13 @@ pub async fn delete_object(
                         let mut v = stored;
                         meta::metadata_mut(&mut v)
                             .insert("resourceVersion".into(), Value::String(rev.to_string()));
-                        serde_json::to_vec(&v).map_err(|e| e.to_string())
+                        // Exact-size buffers: the cache keeps these bytes for the object's lifetime.
+                        serde_json::to_vec(&v)
+                            .map(|mut b| {
+                                b.shrink_to_fit();
+                                b
+                            })
+                            .map_err(|e| e.to_string())
                     }),
                 },
             };

@@ -239,14 +239,15 @@ pub async fn serve(ctx: Ctx, wanted: Wanted) -> ApiResult {
                 return;
             }
         }
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
         let mut bookmark_tick = tokio::time::interval_at(
             tokio::time::Instant::now() + BOOKMARK_INTERVAL,
             BOOKMARK_INTERVAL,
         );
         loop {
             tokio::select! {
-                _ = tokio::time::sleep_until(deadline) => {
+                _ = &mut deadline => {
                     if bookmarks {
                         let _ = tx.send(Ok(w.bookmark(last_rv, false))).await;
                     }

@@ -16,7 +16,10 @@ use openapi::{BUILTIN_KINDS, PROTOBUF_V2_MEDIA_TYPE, ResourceEntry};
 use serde_json::{Map, json};
 
 const KUBECTL: &str = "/usr/bin/kubectl";
-const GOLDEN: &str = "/work/shared/reference/kube-apiserver-golden/discovery";
+const GOLDEN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../testdata/kube-apiserver-golden/discovery"
+);
 
 type Log = Arc<Mutex<Vec<String>>>;
 

@@ -1,4 +1,4 @@
-//! Access to the answers recorded from a real kube-apiserver v1.36 (copied under `golden/`).
+//! Access to the answers recorded from a real kube-apiserver v1.36 (copied under `testdata/kube-apiserver-golden/`).
 
 use std::path::PathBuf;
 
@@ -6,7 +6,7 @@ use serde_json::Value;
 
 /// The folder holding the golden answers (`manifests/`, `objects/`, `errors/`, ...).
 pub fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/kube-apiserver-golden")
 }
 
 /// The text of one golden file, e.g. `manifests/pod.yaml`.

@@ -4,7 +4,10 @@ use super::{crd_path, rendered};
 use crate::Schema;
 use serde_json::{Value, json};
 
-const GOLDEN: &str = "/work/shared/reference/kube-apiserver-golden";
+const GOLDEN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../testdata/kube-apiserver-golden"
+);
 
 fn read_json(rel: &str) -> Value {
     let text =
