@@ -119,6 +119,15 @@ fn subresources(
     if r.group.is_empty() && r.plural == "pods" {
         out.push(("binding", "Binding".to_string(), "", "", vec!["create"]));
     }
+    if r.group.is_empty() && r.plural == "serviceaccounts" {
+        out.push((
+            "token",
+            "TokenRequest".to_string(),
+            "authentication.k8s.io",
+            "v1",
+            vec!["create"],
+        ));
+    }
     if r.group.is_empty() && r.plural == "namespaces" {
         out.push(("finalize", "Namespace".to_string(), "", "", vec!["update"]));
     }

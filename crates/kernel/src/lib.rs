@@ -22,6 +22,7 @@ pub mod response;
 mod select;
 mod server;
 mod table;
+pub mod tokens;
 mod virtual_resources;
 mod watch;
 mod wire;
@@ -81,6 +82,9 @@ pub enum Error {
     /// The object store could not be opened.
     #[error(transparent)]
     Store(#[from] store::Error),
+    /// The ServiceAccount token signing key could not be loaded or created.
+    #[error(transparent)]
+    SigningKey(#[from] tokens::KeyError),
     /// Bootstrapping the built-in objects failed.
     #[error("bootstrapping built-in objects failed: {0}")]
     Bootstrap(String),

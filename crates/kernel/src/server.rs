@@ -27,6 +27,9 @@ pub struct Inner {
     /// RBAC objects, indexed by subject; updated on the store's commit path.
     pub rbac: crate::rbac_authz::SharedIndex,
     authorizer: RwLock<Arc<dyn Authorizer>>,
+    /// Signs and verifies ServiceAccount tokens.
+    pub signer: crate::tokens::TokenSigner,
+    token_authenticators: RwLock<Vec<Arc<dyn crate::tokens::TokenAuthenticator>>>,
     ready: AtomicBool,
     /// Cluster IPs and node ports handed out but maybe not yet stored, so two
     /// concurrent Service creates never get the same one.
@@ -43,6 +46,7 @@ impl std::fmt::Debug for Inner {
 
 impl Inner {
     pub(crate) async fn open(config: KernelConfig) -> Result<Arc<Inner>, Error> {
+        let signer = crate::tokens::TokenSigner::load_or_create(&config.data_dir)?;
         let sink = Arc::new(CacheSink::default());
         let db = config.data_dir.join("kernel.db");
         let options = store::Options {
@@ -78,11 +82,43 @@ impl Inner {
                 index: rbac_index.clone(),
             })),
             rbac: rbac_index,
+            signer,
+            token_authenticators: RwLock::new(Vec::new()),
             ready: AtomicBool::new(false),
             recent_allocations: Default::default(),
         });
         crate::crd::register_all(&inner);
         Ok(inner)
+    }
+
+    /// Adds a bearer-token authenticator (tried after ServiceAccount tokens).
+    pub fn add_token_authenticator(&self, a: Arc<dyn crate::tokens::TokenAuthenticator>) {
+        self.token_authenticators
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(a);
+    }
+
+    /// The user a bearer token stands for: a ServiceAccount token for one of
+    /// `audiences` whose account still exists with the same uid, or whatever a
+    /// plugged-in authenticator accepts.
+    pub fn authenticate_token(&self, token: &str, audiences: &[String]) -> Option<UserInfo> {
+        if let Some(claims) = self.signer.verify(token) {
+            let now = jiff::Timestamp::now().as_second();
+            let sa = crate::tokens::check_claims(&claims, now, audiences)?;
+            let res = self.registry.get("", "v1", "serviceaccounts")?;
+            let live = self.cache.get(&res.key(&sa.namespace, &sa.name))?;
+            if crate::meta::uid(&live.value()) != Some(sa.uid.as_str()) {
+                return None;
+            }
+            return Some(crate::tokens::sa_user(&sa));
+        }
+        let auths = self
+            .token_authenticators
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        auths.iter().find_map(|a| a.authenticate(token))
     }
 
     /// Replaces the authorizer (RBAC installs itself here).
@@ -239,8 +275,24 @@ async fn handle(State(inner): State<Arc<Inner>>, req: Request) -> Response {
     {
         return health(&inner, &path);
     }
-    let Some(user) = req.extensions().get::<UserInfo>().cloned() else {
-        return ApiError::from(StatusError::unauthorized()).into_response();
+    // A verified client certificate wins; otherwise a bearer token must authenticate.
+    let user = match req.extensions().get::<UserInfo>().cloned() {
+        Some(u) => u,
+        None => {
+            let bearer = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .filter(|t| !t.is_empty());
+            match bearer
+                .and_then(|t| inner.authenticate_token(t, &[crate::tokens::ISSUER.to_string()]))
+            {
+                Some(u) => u,
+                None => return ApiError::from(StatusError::unauthorized()).into_response(),
+            }
+        }
     };
     let user = match impersonate(&inner, user, req.headers()) {
         Ok(u) => u,

@@ -235,6 +235,9 @@ pub async fn create(ctx: &Ctx, body: Bytes) -> ApiResult {
     let res = ctx.resource.clone();
     match ctx.req.subresource.as_deref() {
         None => {}
+        Some("token") if res.plural == "serviceaccounts" && res.group.is_empty() => {
+            return crate::virtual_resources::token_request(ctx, body).await;
+        }
         Some("binding") if res.plural == "pods" && res.group.is_empty() => {
             return bind_pod(ctx, body).await;
         }

@@ -322,3 +322,130 @@ async fn impersonation_needs_the_impersonate_verb() {
     .await;
     assert_eq!(s, 200);
 }
+
+async fn bearer(k: &TestKernel, token: &str, uri: &str) -> u16 {
+    use tower::ServiceExt;
+    let req = http::Request::builder()
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .expect("request");
+    k.kernel
+        .router()
+        .oneshot(req)
+        .await
+        .expect("router answers")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn service_account_tokens_authenticate_while_the_account_exists() {
+    let k = TestKernel::start().await;
+    let (s, _) = k
+        .json(
+            "POST",
+            "/api/v1/namespaces/default/serviceaccounts",
+            r#"{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"robot"}}"#,
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, tr) = k
+        .json(
+            "POST",
+            "/api/v1/namespaces/default/serviceaccounts/robot/token",
+            r#"{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{}}"#,
+        )
+        .await;
+    assert_eq!(s, 201, "{tr}");
+    let token = tr["status"]["token"].as_str().expect("token").to_string();
+    assert!(tr["status"]["expirationTimestamp"].as_str().is_some());
+    let (s, _) = k
+        .json(
+            "POST",
+            "/api/v1/namespaces/default/serviceaccounts/robot/token",
+            r#"{"spec":{"expirationSeconds":60}}"#,
+        )
+        .await;
+    assert_eq!(s, 422, "tokens live at least 10 minutes");
+
+    // The token authenticates as the ServiceAccount, which RBAC then judges.
+    assert_eq!(
+        bearer(&k, &token, "/api/v1/namespaces/default/configmaps").await,
+        403
+    );
+    let rb = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "robot-view", "namespace": "default"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "subjects": [{"kind": "ServiceAccount", "name": "robot", "namespace": "default"}],
+    });
+    k.json(
+        "POST",
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+        &rb.to_string(),
+    )
+    .await;
+    assert_eq!(
+        bearer(&k, &token, "/api/v1/namespaces/default/configmaps").await,
+        200
+    );
+
+    // TokenReview agrees; a forged token and a wrong audience do not authenticate.
+    let review = |t: &str, aud: &str| {
+        json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": t, "audiences": [aud]}}).to_string()
+    };
+    let (_, r) = k
+        .json(
+            "POST",
+            "/apis/authentication.k8s.io/v1/tokenreviews",
+            &review(&token, "https://kubernetes.default.svc.cluster.local"),
+        )
+        .await;
+    assert_eq!(r["status"]["authenticated"], true, "{r}");
+    assert_eq!(
+        r["status"]["user"]["username"],
+        "system:serviceaccount:default:robot"
+    );
+    let (_, r) = k
+        .json(
+            "POST",
+            "/apis/authentication.k8s.io/v1/tokenreviews",
+            &review(&token, "vault"),
+        )
+        .await;
+    assert_eq!(r["status"]["authenticated"], false);
+    let mut forged = token.clone();
+    forged.pop();
+    forged.push(if token.ends_with('A') { 'B' } else { 'A' });
+    assert_eq!(
+        bearer(&k, &forged, "/api/v1/namespaces/default/configmaps").await,
+        401
+    );
+    assert_eq!(
+        bearer(&k, "not-a-jwt", "/api/v1/namespaces/default/configmaps").await,
+        401
+    );
+
+    // Deleting the account kills its tokens; a new account of the same name has another uid.
+    k.json(
+        "DELETE",
+        "/api/v1/namespaces/default/serviceaccounts/robot",
+        "",
+    )
+    .await;
+    assert_eq!(
+        bearer(&k, &token, "/api/v1/namespaces/default/configmaps").await,
+        401
+    );
+    k.json(
+        "POST",
+        "/api/v1/namespaces/default/serviceaccounts",
+        r#"{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"robot"}}"#,
+    )
+    .await;
+    assert_eq!(
+        bearer(&k, &token, "/api/v1/namespaces/default/configmaps").await,
+        401
+    );
+}

@@ -72,3 +72,62 @@ fn binding_oneself_to_cluster_admin_is_refused() {
     let out = ns.kubectl(&["get", "rolebinding", "bob-admin"]);
     expect_err_contains(&out, "not found");
 }
+
+#[test]
+fn a_service_account_token_from_kubectl_create_token_authenticates() {
+    let ns = Namespace::new("satoken");
+    expect_ok(&ns.kubectl(&["create", "serviceaccount", "robot"]));
+    let out = ns.kubectl(&["create", "token", "robot", "--duration=15m"]);
+    let token = expect_ok(&out).trim().to_owned();
+    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+
+    // A kubeconfig with only the cluster CA and the token: no client certificate.
+    let raw = kubectl(&["config", "view", "--raw", "--minify", "-o", "json"]);
+    let v: serde_json::Value = raw.json();
+    let server = v["clusters"][0]["cluster"]["server"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ca = v["clusters"][0]["cluster"]["certificate-authority-data"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("token.kubeconfig");
+    let cfg = serde_json::json!({
+        "apiVersion": "v1", "kind": "Config", "current-context": "t",
+        "clusters": [{"name": "c", "cluster": {"server": server, "certificate-authority-data": ca}}],
+        "users": [{"name": "u", "user": {"token": token}}],
+        "contexts": [{"name": "t", "context": {"cluster": "c", "user": "u", "namespace": ns.name()}}],
+    });
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    let kc = path.to_str().unwrap();
+    let out = kubectl(&[
+        "--kubeconfig",
+        kc,
+        "auth",
+        "whoami",
+        "-o",
+        "jsonpath={.status.userInfo.username}",
+    ]);
+    assert_eq!(
+        expect_ok(&out),
+        format!("system:serviceaccount:{}:robot", ns.name())
+    );
+    let out = kubectl(&["--kubeconfig", kc, "get", "configmaps"]);
+    expect_err_contains(&out, "is forbidden");
+    expect_ok(&ns.kubectl(&[
+        "create",
+        "rolebinding",
+        "robot-view",
+        "--clusterrole=view",
+        &format!("--serviceaccount={}:robot", ns.name()),
+    ]));
+    expect_ok(&kubectl(&["--kubeconfig", kc, "get", "configmaps"]));
+    // A token the server did not sign is refused.
+    let mut bad = cfg.clone();
+    bad["users"][0]["user"]["token"] = serde_json::json!(format!("{token}x"));
+    std::fs::write(&path, bad.to_string()).unwrap();
+    let out = kubectl(&["--kubeconfig", kc, "get", "configmaps"]);
+    expect_err_contains(&out, "Unauthorized");
+}
