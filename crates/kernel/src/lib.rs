@@ -14,6 +14,7 @@ mod gc;
 pub mod meta;
 mod namespaces;
 mod openapi_routes;
+mod quota;
 mod rbac_authz;
 mod read;
 pub mod registry;
@@ -114,6 +115,7 @@ impl Kernel {
             tokio::spawn(namespaces::run(inner.clone())),
             tokio::spawn(crd::run(inner.clone())),
             tokio::spawn(rbac_authz::aggregation(inner.clone())),
+            tokio::spawn(quota::run(inner.clone())),
             tokio::spawn(server::compactor(inner.clone())),
         ];
         inner.set_ready();

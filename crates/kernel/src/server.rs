@@ -34,6 +34,9 @@ pub struct Inner {
     /// Cluster IPs and node ports handed out but maybe not yet stored, so two
     /// concurrent Service creates never get the same one.
     pub(crate) recent_allocations: std::sync::Mutex<HashMap<String, std::time::Instant>>,
+    /// One lock per namespace that has ResourceQuotas, held from quota admission to
+    /// the durable write of a create.
+    quota_locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -86,6 +89,7 @@ impl Inner {
             token_authenticators: RwLock::new(Vec::new()),
             ready: AtomicBool::new(false),
             recent_allocations: Default::default(),
+            quota_locks: Default::default(),
         });
         crate::crd::register_all(&inner);
         Ok(inner)
@@ -119,6 +123,27 @@ impl Inner {
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         auths.iter().find_map(|a| a.authenticate(token))
+    }
+
+    /// The quota lock of `namespace`, if it has any ResourceQuota.
+    pub(crate) async fn quota_lock(
+        &self,
+        namespace: &str,
+    ) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        let res = self.registry.get("", "v1", "resourcequotas")?;
+        let (start, end) = res.range(Some(namespace));
+        let (any, _, _) = self.cache.range(&start, &end, None, 1, |_, _| true);
+        if any.is_empty() {
+            return None;
+        }
+        let lock = self
+            .quota_locks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(namespace.to_string())
+            .or_default()
+            .clone();
+        Some(lock.lock_owned().await)
     }
 
     /// Replaces the authorizer (RBAC installs itself here).

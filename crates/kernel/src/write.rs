@@ -355,6 +355,16 @@ pub async fn create_object(
         crate::fieldmanager::track_update(res, None, &mut obj, &opts.manager, "");
     }
     let bytes = encode_checked(res, &obj)?;
+    // Quota admission and the write happen under the namespace's quota lock, so
+    // concurrent creates cannot together go past a quota.
+    let _quota_guard = match namespace.filter(|_| res.namespaced) {
+        Some(ns) => {
+            let guard = inner.quota_lock(ns).await;
+            crate::quota::admit(inner, res, ns, &obj)?;
+            guard
+        }
+        None => None,
+    };
     if opts.dry_run {
         return Ok(Written {
             raw: Bytes::from(bytes),

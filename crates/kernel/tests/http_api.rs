@@ -415,3 +415,98 @@ async fn openapi_documents_have_no_dangling_references() {
             .is_some_and(|m| m.contains_key("io.k8s.api.apps.v1.Deployment"))
     );
 }
+
+#[tokio::test]
+async fn resource_quota_refuses_creates_past_hard_and_reports_usage() {
+    let k = TestKernel::start().await;
+    let quota = json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q"}, "spec": {"hard": {"count/configmaps": "2"}}});
+    let (s, b) = k
+        .json(
+            "POST",
+            "/api/v1/namespaces/default/resourcequotas",
+            &quota.to_string(),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    for n in ["q1", "q2"] {
+        let (s, b) = k.json("POST", CM, &cm(n, json!({}))).await;
+        assert_eq!(s, 201, "{b}");
+    }
+    let (s, e) = k.json("POST", CM, &cm("q3", json!({}))).await;
+    assert_eq!(s, 403, "{e}");
+    assert_eq!(
+        e["message"],
+        "configmaps \"q3\" is forbidden: exceeded quota: q, requested: count/configmaps=1, used: count/configmaps=2, limited: count/configmaps=2"
+    );
+    let (s, _) = k.json("GET", &format!("{CM}/q3"), "").await;
+    assert_eq!(s, 404, "the refused object was not stored");
+    // The quota controller reports usage in status.
+    let mut used = Value::Null;
+    for _ in 0..50 {
+        let (_, q) = k
+            .json("GET", "/api/v1/namespaces/default/resourcequotas/q", "")
+            .await;
+        used = q["status"]["used"]["count/configmaps"].clone();
+        if used == "2" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(used, "2");
+    // Deleting one frees room for another.
+    k.json("DELETE", &format!("{CM}/q1"), "").await;
+    let (s, _) = k.json("POST", CM, &cm("q3", json!({}))).await;
+    assert_eq!(s, 201);
+}
+
+#[tokio::test]
+async fn resource_quota_counts_pod_compute_requests() {
+    let k = TestKernel::start().await;
+    // Pods need the namespace's default ServiceAccount, which the kernel creates.
+    for _ in 0..50 {
+        let (s, _) = k
+            .json(
+                "GET",
+                "/api/v1/namespaces/default/serviceaccounts/default",
+                "",
+            )
+            .await;
+        if s == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let quota = json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "compute"}, "spec": {"hard": {"requests.cpu": "1", "pods": "5"}}});
+    let (s, _) = k
+        .json(
+            "POST",
+            "/api/v1/namespaces/default/resourcequotas",
+            &quota.to_string(),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let pod = |name: &str, cpu: Option<&str>| {
+        let mut c = json!({"name": "c", "image": "nginx"});
+        if let Some(cpu) = cpu {
+            c["resources"] = json!({"requests": {"cpu": cpu}});
+        }
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {"containers": [c]}}).to_string()
+    };
+    let pods = "/api/v1/namespaces/default/pods";
+    let (s, b) = k.json("POST", pods, &pod("p1", Some("600m"))).await;
+    assert_eq!(s, 201, "{b}");
+    let (s, e) = k.json("POST", pods, &pod("p2", Some("600m"))).await;
+    assert_eq!(s, 403, "{e}");
+    assert!(e["message"].as_str().unwrap_or("").contains("exceeded quota: compute, requested: requests.cpu=600m, used: requests.cpu=600m, limited: requests.cpu=1"), "{e}");
+    let (s, e) = k.json("POST", pods, &pod("p3", None)).await;
+    assert_eq!(s, 403, "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("must specify requests.cpu"),
+        "{e}"
+    );
+    let (s, _) = k.json("POST", pods, &pod("p4", Some("400m"))).await;
+    assert_eq!(s, 201, "exactly up to the limit is allowed");
+}
