@@ -3,6 +3,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod duration;
 pub mod field;
 pub mod fields;
 #[doc(hidden)]

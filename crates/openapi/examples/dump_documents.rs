@@ -1,5 +1,5 @@
 //! Writes `/openapi/v2` and every `/openapi/v3/<group-version>` document for the built-in kinds
-//! into a directory, for inspection or for serving to kubectl from a stub server.
+//! into a directory, for inspection or for serving to kubectl from a small test server.
 
 use std::path::PathBuf;
 

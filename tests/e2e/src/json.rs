@@ -39,7 +39,7 @@ pub fn strip_server_fields(object: &mut Value) {
 /// Normalises an object so that two recordings of the same create compare equal: strips the
 /// server fields, and replaces values that are random by design (the namespace, the uid where
 /// it is copied into labels, `kube-api-access-*` suffixes, allocated IPs and node ports,
-/// condition times) with placeholders.
+/// condition times) with fixed marker values.
 pub fn normalize_object(object: &Value) -> Value {
     let mut out = object.clone();
     let uid = at(object, "/metadata/uid").as_str().map(str::to_owned);
