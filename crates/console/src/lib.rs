@@ -1,0 +1,1 @@
+//! The web console's built assets embedded in sphere and served with caching and a Content-Security-Policy.

@@ -1,0 +1,1 @@
+//! Authentication for the platform: users' passwords, OAuth2 token endpoint, sessions and revocation, lockout, login records.

@@ -1,0 +1,1 @@
+//! External identity providers for the platform: LDAP and OIDC.
