@@ -3,6 +3,7 @@
 //! passes /api and /apis through to the Kubernetes API as the caller.
 
 pub mod audit;
+pub mod auditing_api;
 pub mod authn;
 pub mod gateway;
 pub mod requestinfo;
@@ -11,3 +12,6 @@ pub mod upstream;
 
 pub use gateway::{Gateway, KapisAuthorizer};
 pub use upstream::Upstream;
+pub mod runtime;
+
+pub use runtime::{Platform, PlatformConfig};

@@ -2,6 +2,7 @@
 //! kernel (and, as they land, the platform and console) and builds the router the
 //! HTTPS server hands every request to; `App::shutdown` stops it.
 
+use apimachinery::UserInfo;
 use axum::Router;
 use std::path::PathBuf;
 
@@ -12,6 +13,8 @@ pub enum Mode {
     Up,
     /// `sphere kernel`: the Kubernetes-compatible API server alone.
     Kernel,
+    /// `sphere serve`: platform and console on an existing cluster.
+    Serve,
 }
 
 /// What the served application needs to start.
@@ -25,6 +28,10 @@ pub struct AppConfig {
     pub ca_cert_pem: String,
     /// The URL clients reach the server at, e.g. `https://127.0.0.1:6443`.
     pub server_url: String,
+    /// `sphere serve`: the cluster's kubeconfig.
+    pub kubeconfig: Option<PathBuf>,
+    /// The first admin password, if given.
+    pub admin_password_file: Option<PathBuf>,
 }
 
 /// Why the application could not start.
@@ -33,11 +40,25 @@ pub enum Error {
     /// The kernel (or platform) failed to start.
     #[error("{0}")]
     Start(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The cluster's kubeconfig could not be used.
+    #[error("cannot use kubeconfig {path}: {source}; check the file or pass another --kubeconfig")]
+    Kubeconfig {
+        path: PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// The identity the platform acts as inside the embedded kernel.
+pub fn platform_identity() -> UserInfo {
+    UserInfo::new("system:ferrosphere", vec!["system:masters".into()])
 }
 
 /// The running application behind the HTTPS server.
 pub struct App {
-    kernel: kernel::Kernel,
+    kernel: Option<kernel::Kernel>,
+    platform: Option<platform::Platform>,
+    router: Router,
 }
 
 impl std::fmt::Debug for App {
@@ -50,23 +71,96 @@ impl App {
     /// Starts what `cfg.mode` serves.
     pub async fn start(cfg: AppConfig) -> Result<App, Error> {
         tracing::debug!(data_dir = %cfg.data_dir.display(), mode = ?cfg.mode, "starting app");
-        let mut kc = kernel::KernelConfig::new(&cfg.data_dir);
-        kc.advertise_address = cfg.server_url.trim_start_matches("https://").to_string();
-        kc.ca_cert_pem = Some(cfg.ca_cert_pem.clone());
-        let kernel = kernel::Kernel::start(kc)
-            .await
-            .map_err(|e| Error::Start(Box::new(e)))?;
-        Ok(App { kernel })
+        match cfg.mode {
+            Mode::Kernel => {
+                let kernel = start_kernel(&cfg).await?;
+                let router = kernel.router();
+                Ok(App {
+                    kernel: Some(kernel),
+                    platform: None,
+                    router,
+                })
+            }
+            Mode::Up => {
+                let kernel = start_kernel(&cfg).await?;
+                let client = kubeclient::in_process(kernel.router(), platform_identity());
+                let platform = platform::Platform::start(platform::PlatformConfig {
+                    client,
+                    upstream: platform::Upstream::InProcess(kernel.router()),
+                    data_dir: cfg.data_dir.clone(),
+                    admin_password_file: cfg.admin_password_file.clone(),
+                })
+                .await
+                .map_err(|e| Error::Start(Box::new(e)))?;
+                let router = platform.router();
+                Ok(App {
+                    kernel: Some(kernel),
+                    platform: Some(platform),
+                    router,
+                })
+            }
+            Mode::Serve => {
+                let path = cfg.kubeconfig.clone().unwrap_or_default();
+                let client = cluster_client(&path).await?;
+                let platform = platform::Platform::start(platform::PlatformConfig {
+                    client: client.clone(),
+                    upstream: platform::Upstream::Remote(client),
+                    data_dir: cfg.data_dir.clone(),
+                    admin_password_file: cfg.admin_password_file.clone(),
+                })
+                .await
+                .map_err(|e| Error::Start(Box::new(e)))?;
+                let router = platform.router();
+                Ok(App {
+                    kernel: None,
+                    platform: Some(platform),
+                    router,
+                })
+            }
+        }
     }
 
     /// The router every HTTPS request goes to; `UserInfo` is in the request's
     /// extensions when the client presented a certificate signed by our CA.
     pub fn router(&self) -> Router {
-        self.kernel.router()
+        self.router.clone()
+    }
+
+    /// The first admin password, when this start created the admin user.
+    pub fn initial_admin_password(&self) -> Option<&str> {
+        self.platform
+            .as_ref()
+            .and_then(|p| p.initial_admin_password.as_deref())
     }
 
     /// Stops the application after the server has stopped taking requests.
     pub async fn shutdown(self) {
-        self.kernel.shutdown().await;
+        if let Some(p) = self.platform {
+            p.shutdown().await;
+        }
+        if let Some(k) = self.kernel {
+            k.shutdown().await;
+        }
     }
+}
+
+async fn start_kernel(cfg: &AppConfig) -> Result<kernel::Kernel, Error> {
+    let mut kc = kernel::KernelConfig::new(&cfg.data_dir);
+    kc.advertise_address = cfg.server_url.trim_start_matches("https://").to_string();
+    kc.ca_cert_pem = Some(cfg.ca_cert_pem.clone());
+    kernel::Kernel::start(kc)
+        .await
+        .map_err(|e| Error::Start(Box::new(e)))
+}
+
+async fn cluster_client(path: &std::path::Path) -> Result<kube::Client, Error> {
+    let err = |source: Box<dyn std::error::Error + Send + Sync>| Error::Kubeconfig {
+        path: path.to_owned(),
+        source,
+    };
+    let kc = kube::config::Kubeconfig::read_from(path).map_err(|e| err(Box::new(e)))?;
+    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .map_err(|e| err(Box::new(e)))?;
+    kube::Client::try_from(config).map_err(|e| err(Box::new(e)))
 }

@@ -23,6 +23,8 @@ pub enum Command {
     Up(ServeArgs),
     /// Run the embedded Kubernetes-compatible API server alone.
     Kernel(ServeArgs),
+    /// Run the platform and the console against an existing Kubernetes cluster.
+    Serve(ClusterArgs),
     /// Print the version, the git commit and the Kubernetes version served.
     Version,
 }
@@ -37,6 +39,33 @@ pub struct ServeArgs {
     /// Address to serve HTTPS on; port 0 picks a free port and prints it.
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:6443")]
     pub listen: SocketAddr,
+
+    /// A file holding the first admin password (used only when the user `admin`
+    /// does not exist yet); without it a random one is generated and printed once.
+    #[arg(long, value_name = "FILE")]
+    pub admin_password_file: Option<PathBuf>,
+}
+
+/// Options of `sphere serve`.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// The kubeconfig of the cluster to run on; its identity must be allowed to
+    /// install CRDs and roles and to impersonate users and groups.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: PathBuf,
+
+    /// Where local state lives (TLS keys, the audit log); platform state lives in the cluster.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Address to serve HTTPS on; port 0 picks a free port and prints it.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+
+    /// A file holding the first admin password (used only when the user `admin`
+    /// does not exist yet in the cluster).
+    #[arg(long, value_name = "FILE")]
+    pub admin_password_file: Option<PathBuf>,
 }
 
 #[cfg(test)]
@@ -79,6 +108,17 @@ mod tests {
         };
         assert_eq!(args.data_dir, Some(PathBuf::from("/d")));
         assert_eq!(args.listen, "[::1]:0".parse().unwrap());
+    }
+
+    #[test]
+    fn serve_requires_a_kubeconfig() {
+        assert!(Cli::try_parse_from(["sphere", "serve"]).is_err());
+        let cli = Cli::try_parse_from(["sphere", "serve", "--kubeconfig", "/k"]).unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("expected serve");
+        };
+        assert_eq!(args.kubeconfig, PathBuf::from("/k"));
+        assert_eq!(args.listen, "127.0.0.1:8443".parse().unwrap());
     }
 
     #[test]

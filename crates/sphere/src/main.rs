@@ -35,12 +35,36 @@ fn real_main(cli: Cli, started: Instant) -> anyhow::Result<()> {
         }
         Command::Up(args) => serve(args, Mode::Up, cli.log_level.as_deref(), started),
         Command::Kernel(args) => serve(args, Mode::Kernel, cli.log_level.as_deref(), started),
+        Command::Serve(args) => {
+            let args2 = ServeArgs {
+                data_dir: args.data_dir,
+                listen: args.listen,
+                admin_password_file: args.admin_password_file,
+            };
+            serve_with(
+                args2,
+                Mode::Serve,
+                Some(args.kubeconfig),
+                cli.log_level.as_deref(),
+                started,
+            )
+        }
     }
 }
 
 fn serve(
     args: ServeArgs,
     mode: Mode,
+    log_level: Option<&str>,
+    started: Instant,
+) -> anyhow::Result<()> {
+    serve_with(args, mode, None, log_level, started)
+}
+
+fn serve_with(
+    args: ServeArgs,
+    mode: Mode,
+    kubeconfig: Option<std::path::PathBuf>,
     log_level: Option<&str>,
     started: Instant,
 ) -> anyhow::Result<()> {
@@ -60,6 +84,8 @@ fn serve(
         listen: args.listen,
         mode,
         server: ServerOptions::default(),
+        kubeconfig,
+        admin_password_file: args.admin_password_file,
     };
     runtime.block_on(run(opts, started))?;
     Ok(())

@@ -22,6 +22,9 @@ pub struct RunOptions {
     pub listen: SocketAddr,
     pub mode: Mode,
     pub server: ServerOptions,
+    /// `sphere serve`: the cluster's kubeconfig.
+    pub kubeconfig: Option<PathBuf>,
+    pub admin_password_file: Option<PathBuf>,
 }
 
 /// Why `sphere up` / `sphere kernel` could not start.
@@ -92,18 +95,22 @@ pub async fn run_until(
     }
     let server_url = kubeconfig::server_url(kubeconfig::dial_addr(bound));
     let kubeconfig_path = data_dir.join(ADMIN_KUBECONFIG);
-    Kubeconfig {
-        cluster: CLUSTER_NAME,
-        server: &server_url,
-        ca_pem: pki.ca.cert_pem(),
-        user: ADMIN_ENTRY,
-        client: &pki.admin,
+    // On a cluster, the cluster's own credentials are the admin's; a certificate of
+    // ours would mean nothing there.
+    if opts.mode != Mode::Serve {
+        Kubeconfig {
+            cluster: CLUSTER_NAME,
+            server: &server_url,
+            ca_pem: pki.ca.cert_pem(),
+            user: ADMIN_ENTRY,
+            client: &pki.admin,
+        }
+        .write(&kubeconfig_path)
+        .map_err(|source| Error::Kubeconfig {
+            path: kubeconfig_path.clone(),
+            source,
+        })?;
     }
-    .write(&kubeconfig_path)
-    .map_err(|source| Error::Kubeconfig {
-        path: kubeconfig_path.clone(),
-        source,
-    })?;
     let tls = tls::server_tls(&pki)?;
 
     let app = App::start(AppConfig {
@@ -111,24 +118,37 @@ pub async fn run_until(
         mode: opts.mode,
         ca_cert_pem: pki.ca.cert_pem().to_owned(),
         server_url: server_url.clone(),
+        kubeconfig: opts.kubeconfig.clone(),
+        admin_password_file: opts.admin_password_file.clone(),
     })
     .await?;
 
     let what = match opts.mode {
         Mode::Up => "ferrosphere",
         Mode::Kernel => "ferrosphere kernel",
+        Mode::Serve => "ferrosphere (on an existing cluster)",
     };
-    announce(&[
-        format!(
-            "{what} listening on {server_url} (ready in {} ms)",
-            started.elapsed().as_millis()
-        ),
-        format!("admin kubeconfig: {}", kubeconfig_path.display()),
-        format!(
+    let mut lines = vec![format!(
+        "{what} listening on {server_url} (ready in {} ms)",
+        started.elapsed().as_millis()
+    )];
+    if opts.mode != Mode::Serve {
+        lines.push(format!("admin kubeconfig: {}", kubeconfig_path.display()));
+        lines.push(format!(
             "try: kubectl --kubeconfig {} get namespaces",
             kubeconfig_path.display()
-        ),
-    ]);
+        ));
+    }
+    if opts.mode != Mode::Kernel {
+        lines.push(format!("console: {server_url}/"));
+    }
+    if let Some(pw) = app.initial_admin_password() {
+        lines.push(format!(
+            "first login: user admin, password {pw} (also in {}; you will be asked to change it)",
+            data_dir.join("initial-admin-password").display()
+        ));
+    }
+    announce(&lines);
 
     let report = server::serve(listener, tls, app.router(), shutdown, opts.server).await;
     tracing::info!(
