@@ -1,0 +1,29 @@
+// A project viewer reads everything in the project and changes nothing; the API refuses anyway.
+import { addProjectMember, ADMIN_PASSWORD, ensureUser, ensureWorkspaceAndProject, expect, loginReady, PROJECT, test, token, USER_PASSWORD, VIEWER } from './helpers';
+
+test('a viewer has a read-only view', async ({ page, request }) => {
+  const admin = await token(request, 'admin', ADMIN_PASSWORD);
+  await ensureWorkspaceAndProject(request, admin);
+  await ensureUser(request, admin, VIEWER, USER_PASSWORD);
+  await addProjectMember(request, admin, VIEWER, 'viewer');
+  await request.post(`/api/v1/namespaces/${PROJECT}/configmaps`, { headers: { Authorization: `Bearer ${admin}` }, data: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'seen-by-viewer' }, data: { a: 'b' } } });
+
+  const password = await loginReady(page, VIEWER, USER_PASSWORD);
+  await page.goto(`/projects/${PROJECT}/workloads/deployments`);
+  await expect(page.getByTestId('resource-table')).toBeVisible();
+  await expect(page.getByTestId('create-form')).toHaveCount(0);
+  await expect(page.getByTestId('create-yaml')).toHaveCount(0);
+  await expect(page.getByRole('columnheader', { name: 'Actions' })).toHaveCount(0);
+
+  await page.getByTestId('menu-configmaps').click();
+  await page.getByRole('link', { name: 'seen-by-viewer' }).click();
+  await expect(page.getByTestId('edit-yaml')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Save' })).toHaveCount(0);
+
+  const mine = await token(request, VIEWER, password);
+  const res = await request.post(`/apis/apps/v1/namespaces/${PROJECT}/deployments`, {
+    headers: { Authorization: `Bearer ${mine}` },
+    data: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'nope' }, spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } } },
+  });
+  expect(res.status()).toBe(403);
+});
