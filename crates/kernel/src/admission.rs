@@ -1,5 +1,6 @@
 //! The admission plugins kube-apiserver runs by default that this kernel needs:
-//! NamespaceLifecycle, ServiceAccount, DefaultTolerationSeconds and LimitRanger.
+//! NamespaceLifecycle, ServiceAccount, DefaultTolerationSeconds, Priority and
+//! LimitRanger (the webhooks are in `webhook`, ResourceQuota in `quota`).
 
 use crate::registry::Resource;
 use crate::response::ApiError;
@@ -56,6 +57,22 @@ fn list_in(
         .collect()
 }
 
+/// Every PriorityClass, parsed (cluster-scoped, so few).
+fn priority_classes(inner: &Arc<Inner>) -> Vec<Value> {
+    let Some(res) = inner
+        .registry
+        .get("scheduling.k8s.io", "v1", "priorityclasses")
+    else {
+        return Vec::new();
+    };
+    let (start, end) = res.range(None);
+    let (items, _, _) = inner.cache.range(&start, &end, None, 0, |_, _| true);
+    items
+        .iter()
+        .map(|(_, o)| wire::object_value(&res, &o.raw))
+        .collect()
+}
+
 /// Admission on create; returns warnings.
 pub async fn admit_create(
     inner: &Arc<Inner>,
@@ -72,8 +89,8 @@ pub async fn admit_create(
         service_account(inner, &ns, obj)?;
         builtin::admit_default_tolerations(obj);
         limit_ranger(inner, res, &ns, obj)?;
-        // No PriorityClasses are served yet, so every pod gets the default priority 0.
-        builtin::admit_priority(obj, &[]).map_err(|e| {
+        let classes = priority_classes(inner);
+        builtin::admit_priority(obj, &classes).map_err(|e| {
             let name = obj
                 .pointer("/metadata/name")
                 .and_then(Value::as_str)

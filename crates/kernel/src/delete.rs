@@ -4,7 +4,7 @@
 
 use crate::meta;
 use crate::registry::Resource;
-use crate::response::{ApiError, ApiResult, json_response, json_value};
+use crate::response::{ApiError, ApiResult, json_response, json_value, with_warnings};
 use crate::select::Filter;
 use crate::server::{Ctx, Inner};
 use crate::wire;
@@ -108,8 +108,56 @@ pub async fn delete(ctx: &Ctx, body: Bytes) -> ApiResult {
     }
     let opts = DeleteOptions::parse(ctx, &body)?;
     let name = ctx.req.name.clone().unwrap_or_default();
+    let warnings = admit_delete(ctx, ctx.namespace(), &name, &opts).await?;
     let out = delete_object(&ctx.inner, &ctx.resource, ctx.namespace(), &name, &opts).await?;
-    Ok(json_response(200, wire::object(&ctx.resource, &out)))
+    Ok(with_warnings(
+        json_response(200, wire::object(&ctx.resource, &out)),
+        &warnings,
+    ))
+}
+
+/// Admission webhooks for a client's DELETE of one object (the kernel's own
+/// deletes, by the garbage collector and namespace cleanup, skip them).
+async fn admit_delete(
+    ctx: &Ctx,
+    namespace: Option<&str>,
+    name: &str,
+    opts: &DeleteOptions,
+) -> Result<Vec<String>, ApiError> {
+    let res = &ctx.resource;
+    let Some(cur) = ctx
+        .inner
+        .cache
+        .get(&res.key(namespace.unwrap_or_default(), name))
+    else {
+        // delete_object reports the 404.
+        return Ok(Vec::new());
+    };
+    let old = wire::object_value(res, &cur.raw);
+    let mut options = json!({"kind": "DeleteOptions", "apiVersion": "meta.k8s.io/v1"});
+    if let Some(g) = opts.grace_period {
+        options["gracePeriodSeconds"] = json!(g);
+    }
+    if let Some(p) = opts.propagation {
+        options["propagationPolicy"] = json!(format!("{p:?}"));
+    }
+    if opts.dry_run {
+        options["dryRun"] = json!(["All"]);
+    }
+    let req = crate::webhook::Request {
+        res,
+        operation: crate::webhook::Operation::Delete,
+        subresource: "",
+        namespace: namespace.unwrap_or_default(),
+        name,
+        old_object: Some(&old),
+        user: &ctx.user,
+        dry_run: opts.dry_run,
+        options: Some(options),
+    };
+    let (mut warnings, _) = crate::webhook::mutate(&ctx.inner, &req, None).await?;
+    warnings.extend(crate::webhook::validate(&ctx.inner, &req, None).await?);
+    Ok(warnings)
 }
 
 /// Deletes one object, or starts its graceful/finalized deletion. Returns the
@@ -300,9 +348,11 @@ pub async fn delete_collection(ctx: &Ctx, body: Bytes) -> ApiResult {
         .cache
         .range(&start, &end, None, 0, |k, o| filter.matches(&res, k, o));
     let mut deleted = Vec::new();
+    let mut warnings = Vec::new();
     for (key, _) in items {
         let (ns, name) = crate::select::split_key(&res, &key);
         let ns = if res.namespaced { Some(ns) } else { None };
+        warnings.extend(admit_delete(ctx, ns, name, &opts).await?);
         match delete_object(&ctx.inner, &res, ns, name, &opts).await {
             Ok(raw) => deleted.push(
                 serde_json::from_slice::<Value>(&wire::list_item(&res, &raw))
@@ -312,8 +362,11 @@ pub async fn delete_collection(ctx: &Ctx, body: Bytes) -> ApiResult {
             Err(e) => return Err(e),
         }
     }
-    Ok(json_value(
-        200,
-        &json!({"kind": format!("{}List", res.kind), "apiVersion": res.api_version(), "metadata": {"resourceVersion": rev.to_string()}, "items": deleted}),
+    Ok(with_warnings(
+        json_value(
+            200,
+            &json!({"kind": format!("{}List", res.kind), "apiVersion": res.api_version(), "metadata": {"resourceVersion": rev.to_string()}, "items": deleted}),
+        ),
+        &warnings,
     ))
 }

@@ -26,6 +26,7 @@ mod table;
 pub mod tokens;
 mod virtual_resources;
 mod watch;
+pub mod webhook;
 mod wire;
 mod write;
 

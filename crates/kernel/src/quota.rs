@@ -97,6 +97,9 @@ fn usage_of(res: &Resource, obj: &Value) -> BTreeMap<String, Quantity> {
             }
         }
     }
+    if res.group.is_empty() && res.plural == "pods" {
+        add(&mut u, extended_requests(obj));
+    }
     if res.group.is_empty()
         && res.plural == "persistentvolumeclaims"
         && let Some(q) = obj
@@ -106,6 +109,151 @@ fn usage_of(res: &Resource, obj: &Value) -> BTreeMap<String, Quantity> {
         u.insert("requests.storage".into(), q);
     }
     u
+}
+
+/// Requests for resources other than cpu and memory (extended resources such as
+/// `nvidia.com/gpu`, hugepages, ephemeral storage), summed over the containers and
+/// named `requests.<resource>` as quotas name them.
+fn extended_requests(pod: &Value) -> BTreeMap<String, Quantity> {
+    let mut out = BTreeMap::new();
+    let containers = pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for c in containers {
+        let mut one = BTreeMap::new();
+        for (kind, prefix) in [("requests", "requests."), ("limits", "limits.")] {
+            let Some(m) = c
+                .pointer(&format!("/resources/{kind}"))
+                .and_then(Value::as_object)
+            else {
+                continue;
+            };
+            for (name, v) in m {
+                let Some(q) = quantity(v) else { continue };
+                match name.as_str() {
+                    "cpu" | "memory" => {}
+                    "ephemeral-storage" => {
+                        one.insert(format!("{prefix}{name}"), q.clone());
+                        if kind == "requests" {
+                            one.insert(name.clone(), q);
+                        }
+                    }
+                    // Extended resources are only quota'd by their requests.
+                    _ if kind == "requests" => {
+                        one.insert(format!("{prefix}{name}"), q);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        add(&mut out, one);
+    }
+    out
+}
+
+/// One scope requirement of a quota: `scopes` entries and `scopeSelector`
+/// expressions alike.
+struct ScopeRequirement {
+    scope: String,
+    operator: String,
+    values: Vec<String>,
+}
+
+fn scope_requirements(q: &Value) -> Vec<ScopeRequirement> {
+    let mut out: Vec<ScopeRequirement> = q
+        .pointer("/spec/scopes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|s| ScopeRequirement {
+            scope: s.to_string(),
+            operator: "Exists".into(),
+            values: Vec::new(),
+        })
+        .collect();
+    for e in q
+        .pointer("/spec/scopeSelector/matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        out.push(ScopeRequirement {
+            scope: e
+                .get("scopeName")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            operator: e
+                .get("operator")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            values: e
+                .get("values")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+        });
+    }
+    out
+}
+
+/// A pod is BestEffort when no container asks for or caps cpu or memory.
+fn best_effort(pod: &Value) -> bool {
+    ["/spec/containers", "/spec/initContainers"]
+        .iter()
+        .filter_map(|p| pod.pointer(p).and_then(Value::as_array))
+        .flatten()
+        .all(|c| {
+            ["requests", "limits"].iter().all(|k| {
+                c.pointer(&format!("/resources/{k}"))
+                    .and_then(Value::as_object)
+                    .is_none_or(|m| !m.contains_key("cpu") && !m.contains_key("memory"))
+            })
+        })
+}
+
+fn pod_matches_scope(r: &ScopeRequirement, pod: &Value) -> bool {
+    let terminating = pod
+        .pointer("/spec/activeDeadlineSeconds")
+        .and_then(Value::as_i64)
+        .is_some_and(|s| s >= 0);
+    match r.scope.as_str() {
+        "Terminating" => terminating,
+        "NotTerminating" => !terminating,
+        "BestEffort" => best_effort(pod),
+        "NotBestEffort" => !best_effort(pod),
+        "PriorityClass" => {
+            let class = pod
+                .pointer("/spec/priorityClassName")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            match r.operator.as_str() {
+                "In" => r.values.iter().any(|v| v == class),
+                "NotIn" => !r.values.iter().any(|v| v == class),
+                "Exists" => !class.is_empty(),
+                "DoesNotExist" => class.is_empty(),
+                _ => false,
+            }
+        }
+        // CrossNamespacePodAffinity and scopes this kernel does not know.
+        _ => false,
+    }
+}
+
+/// Whether a quota tracks `obj`: a quota with scopes tracks only the pods that
+/// match all of them, and no other kind of object (as kube's evaluators do).
+fn quota_tracks(q: &Value, res: &Resource, obj: &Value) -> bool {
+    let reqs = scope_requirements(q);
+    if reqs.is_empty() {
+        return true;
+    }
+    res.group.is_empty() && res.plural == "pods" && reqs.iter().all(|r| pod_matches_scope(r, obj))
 }
 
 fn quantity(v: &Value) -> Option<Quantity> {
@@ -130,6 +278,7 @@ fn add(into: &mut BTreeMap<String, Quantity>, from: BTreeMap<String, Quantity>) 
 fn namespace_usage(
     inner: &Inner,
     namespace: &str,
+    quota: &Value,
     wanted: &[String],
 ) -> BTreeMap<String, Quantity> {
     let mut total = BTreeMap::new();
@@ -154,6 +303,9 @@ fn namespace_usage(
             if v.pointer("/metadata/deletionTimestamp").is_some()
                 && !(res.group.is_empty() && res.plural == "pods")
             {
+                continue;
+            }
+            if !quota_tracks(quota, &res, &v) {
                 continue;
             }
             add(&mut total, usage_of(&res, &v));
@@ -192,8 +344,6 @@ pub fn admit(inner: &Inner, res: &Resource, namespace: &str, obj: &Value) -> Res
         return Ok(());
     }
     let delta = usage_of(res, obj);
-    let wanted: Vec<String> = quotas.iter().flat_map(|q| hard_of(q).into_keys()).collect();
-    let used = namespace_usage(inner, namespace, &wanted);
     let name = obj
         .pointer("/metadata/name")
         .and_then(Value::as_str)
@@ -203,6 +353,9 @@ pub fn admit(inner: &Inner, res: &Resource, namespace: &str, obj: &Value) -> Res
             .pointer("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or("");
+        if !quota_tracks(q, res, obj) {
+            continue;
+        }
         let hard = hard_of(q);
         // Pods must declare what a quota constrains, or kube refuses them.
         if res.group.is_empty() && res.plural == "pods" {
@@ -225,6 +378,8 @@ pub fn admit(inner: &Inner, res: &Resource, namespace: &str, obj: &Value) -> Res
                 ));
             }
         }
+        let wanted: Vec<String> = hard.keys().cloned().collect();
+        let used = namespace_usage(inner, namespace, q, &wanted);
         let mut requested = Vec::new();
         let mut used_s = Vec::new();
         let mut limited = Vec::new();
@@ -279,7 +434,7 @@ pub async fn run(inner: Arc<Inner>) {
             let q = wire::object_value(&res, &o.raw);
             let (ns, name) = crate::select::split_key(&res, &key);
             let hard = hard_of(&q);
-            let used = namespace_usage(&inner, ns, &hard.keys().cloned().collect::<Vec<_>>());
+            let used = namespace_usage(&inner, ns, &q, &hard.keys().cloned().collect::<Vec<_>>());
             let used_json: Map<String, Value> = hard
                 .keys()
                 .map(|k| {

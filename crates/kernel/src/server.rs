@@ -37,6 +37,8 @@ pub struct Inner {
     /// One lock per namespace that has ResourceQuotas, held from quota admission to
     /// the durable write of a create.
     quota_locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Admission webhook configurations, parsed from the watch cache.
+    pub webhooks: crate::webhook::Webhooks,
 }
 
 impl std::fmt::Debug for Inner {
@@ -90,6 +92,7 @@ impl Inner {
             ready: AtomicBool::new(false),
             recent_allocations: Default::default(),
             quota_locks: Default::default(),
+            webhooks: Default::default(),
         });
         crate::crd::register_all(&inner);
         Ok(inner)
@@ -115,7 +118,22 @@ impl Inner {
             if crate::meta::uid(&live.value()) != Some(sa.uid.as_str()) {
                 return None;
             }
-            return Some(crate::tokens::sa_user(&sa));
+            let mut user = crate::tokens::sa_user(&sa);
+            if let Some(b) = crate::tokens::bound_object(&claims) {
+                let plural = if b.claim == "pod" { "pods" } else { "secrets" };
+                let res = self.registry.get("", "v1", plural)?;
+                let current = self.cache.get(&res.key(&sa.namespace, &b.name));
+                if !crate::tokens::bound_object_valid(&b, current.map(|o| o.value()).as_ref()) {
+                    return None;
+                }
+                if b.claim == "pod" {
+                    user.extra
+                        .insert("authentication.kubernetes.io/pod-name".into(), vec![b.name]);
+                    user.extra
+                        .insert("authentication.kubernetes.io/pod-uid".into(), vec![b.uid]);
+                }
+            }
+            return Some(user);
         }
         let auths = self
             .token_authenticators

@@ -1,7 +1,8 @@
 //! ServiceAccount tokens: ES256 JWTs signed with a key generated per install and
 //! kept in the data dir, issued through `serviceaccounts/{name}/token`
-//! (TokenRequest), accepted as bearer tokens while their ServiceAccount still exists
-//! with the same uid, and reviewed through TokenReview. Other bearer-token
+//! (TokenRequest), accepted as bearer tokens while their ServiceAccount (and the
+//! Pod or Secret they are bound to, if any) still exists with the same uid, and
+//! reviewed through TokenReview. Other bearer-token
 //! authenticators (the platform's OAuth tokens) plug in beside it.
 
 use apimachinery::UserInfo;
@@ -202,6 +203,107 @@ pub fn check_claims(c: &Value, now: i64, want: &[String]) -> Option<SaClaims> {
     })
 }
 
+/// The object a token is bound to (TokenRequest `spec.boundObjectRef`): the token
+/// stops authenticating once the object is gone or replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundObject {
+    /// `pod` or `secret`, as the claim names it.
+    pub claim: &'static str,
+    pub name: String,
+    pub uid: String,
+}
+
+/// Resolves a TokenRequest's `boundObjectRef` for ServiceAccount `sa` against
+/// `lookup(plural, name)` (the current object in the account's namespace), with
+/// kube-apiserver's errors.
+pub fn resolve_bound_object(
+    sa: &str,
+    reference: &Value,
+    lookup: impl Fn(&str, &str) -> Option<Value>,
+) -> Result<BoundObject, apimachinery::StatusError> {
+    use apimachinery::StatusError;
+    let kind = reference.get("kind").and_then(Value::as_str).unwrap_or("");
+    let api_version = reference
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let name = reference
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let want_uid = reference.get("uid").and_then(Value::as_str).unwrap_or("");
+    let (claim, plural) = match (api_version, kind) {
+        ("v1", "Pod") => ("pod", "pods"),
+        ("v1", "Secret") => ("secret", "secrets"),
+        _ => {
+            let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+            let version = api_version.rsplit_once('/').map_or(api_version, |(_, v)| v);
+            return Err(StatusError::bad_request(format!(
+                "cannot bind token for serviceaccount {sa:?} to object of type {group}/{version}, Kind={kind}"
+            )));
+        }
+    };
+    let obj = lookup(plural, &name).ok_or_else(|| StatusError::not_found(plural, "", &name))?;
+    if claim == "pod"
+        && obj
+            .pointer("/spec/serviceAccountName")
+            .and_then(Value::as_str)
+            != Some(sa)
+    {
+        return Err(StatusError::bad_request(format!(
+            "cannot bind token for serviceaccount {sa:?} to pod running with different serviceaccount name."
+        )));
+    }
+    let uid = obj
+        .pointer("/metadata/uid")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    if !want_uid.is_empty() && want_uid != uid {
+        return Err(StatusError::conflict(
+            kind,
+            "",
+            &name,
+            &format!(
+                "the UID in the bound object reference ({want_uid}) does not match the UID in record. The object might have been deleted and then recreated"
+            ),
+        ));
+    }
+    Ok(BoundObject { claim, name, uid })
+}
+
+/// Records the bound object in the token's `kubernetes.io` claim.
+pub fn bind_claims(claims: &mut Value, b: &BoundObject) {
+    if let Some(k) = claims
+        .get_mut("kubernetes.io")
+        .and_then(Value::as_object_mut)
+    {
+        k.insert(b.claim.into(), json!({"name": b.name, "uid": b.uid}));
+    }
+}
+
+/// The object a token's claims bind it to, if any.
+pub fn bound_object(c: &Value) -> Option<BoundObject> {
+    ["pod", "secret"].into_iter().find_map(|claim| {
+        let o = c.get("kubernetes.io")?.get(claim)?;
+        Some(BoundObject {
+            claim,
+            name: o.get("name")?.as_str()?.to_string(),
+            uid: o.get("uid")?.as_str()?.to_string(),
+        })
+    })
+}
+
+/// Whether the bound object is still there with the same uid and not being
+/// deleted: `current` is the object now stored under the token's name.
+pub fn bound_object_valid(b: &BoundObject, current: Option<&Value>) -> bool {
+    current.is_some_and(|o| {
+        o.pointer("/metadata/uid").and_then(Value::as_str) == Some(b.uid.as_str())
+            && o.pointer("/metadata/deletionTimestamp").is_none()
+    })
+}
+
 /// The identity of a ServiceAccount.
 pub fn sa_user(c: &SaClaims) -> UserInfo {
     let mut u = UserInfo::new(
@@ -219,6 +321,56 @@ pub fn sa_user(c: &SaClaims) -> UserInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bound_objects() {
+        let pod = json!({"metadata": {"name": "p", "uid": "pod-1"}, "spec": {"serviceAccountName": "sa"}});
+        let lookup =
+            |plural: &str, name: &str| (plural == "pods" && name == "p").then(|| pod.clone());
+        let r = json!({"kind": "Pod", "apiVersion": "v1", "name": "p", "uid": "pod-1"});
+        let b = resolve_bound_object("sa", &r, lookup).expect("bound");
+        assert_eq!(
+            b,
+            BoundObject {
+                claim: "pod",
+                name: "p".into(),
+                uid: "pod-1".into()
+            }
+        );
+        let mut c = claims("ns", "sa", "u-1", &[ISSUER.to_string()], 1_000, 3_600);
+        bind_claims(&mut c, &b);
+        assert_eq!(
+            c["kubernetes.io"]["pod"],
+            json!({"name": "p", "uid": "pod-1"})
+        );
+        assert_eq!(bound_object(&c), Some(b.clone()));
+        assert!(bound_object_valid(&b, Some(&pod)));
+        assert!(!bound_object_valid(&b, None), "deleted");
+        let recreated = json!({"metadata": {"name": "p", "uid": "pod-2"}});
+        assert!(!bound_object_valid(&b, Some(&recreated)), "recreated");
+
+        let stale = json!({"kind": "Pod", "apiVersion": "v1", "name": "p", "uid": "pod-0"});
+        let e = resolve_bound_object("sa", &stale, lookup).expect_err("uid mismatch");
+        assert_eq!(e.code(), 409);
+        let e = resolve_bound_object("other", &r, lookup).expect_err("other account");
+        assert_eq!(
+            e.status.message,
+            "cannot bind token for serviceaccount \"other\" to pod running with different serviceaccount name."
+        );
+        let node = json!({"kind": "ConfigMap", "apiVersion": "v1", "name": "x"});
+        let e = resolve_bound_object("sa", &node, lookup).expect_err("kind");
+        assert_eq!(
+            e.status.message,
+            "cannot bind token for serviceaccount \"sa\" to object of type /v1, Kind=ConfigMap"
+        );
+        let missing = json!({"kind": "Secret", "apiVersion": "v1", "name": "gone"});
+        assert_eq!(
+            resolve_bound_object("sa", &missing, lookup)
+                .expect_err("404")
+                .code(),
+            404
+        );
+    }
 
     #[test]
     fn sign_verify_and_claims() {

@@ -340,7 +340,18 @@ pub async fn token_request(ctx: &Ctx, body: Bytes) -> ApiResult {
         audiences.push(crate::tokens::ISSUER.to_string());
     }
     let now = jiff::Timestamp::now().as_second();
-    let claims = crate::tokens::claims(&ns, &name, &sa_uid, &audiences, now, expiration);
+    let mut claims = crate::tokens::claims(&ns, &name, &sa_uid, &audiences, now, expiration);
+    if let Some(r) = req
+        .pointer("/spec/boundObjectRef")
+        .filter(|r| r.is_object())
+    {
+        let bound = crate::tokens::resolve_bound_object(&name, r, |plural, n| {
+            let res = ctx.inner.registry.get("", "v1", plural)?;
+            ctx.inner.cache.get(&res.key(&ns, n)).map(|o| o.value())
+        })?;
+        crate::tokens::bind_claims(&mut claims, &bound);
+        req["spec"]["boundObjectRef"]["uid"] = json!(bound.uid);
+    }
     let token = ctx
         .inner
         .signer

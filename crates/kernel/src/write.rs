@@ -25,6 +25,9 @@ pub struct WriteOptions {
     pub manager: String,
     /// The object's managedFields were computed by server-side apply already.
     pub applied: bool,
+    /// The request's Create/Update/PatchOptions for admission webhooks; `None`
+    /// for the kernel's own writes, which webhooks do not see.
+    pub admission_options: Option<Value>,
 }
 
 impl WriteOptions {
@@ -36,6 +39,7 @@ impl WriteOptions {
             user: UserInfo::system(),
             manager: "sphere-kernel".into(),
             applied: false,
+            admission_options: None,
         }
     }
 
@@ -69,8 +73,34 @@ impl WriteOptions {
                     .and_then(|v| v.to_str().ok()),
             ),
             applied: false,
+            admission_options: Some(crate::webhook::options_for(ctx, dry_run)),
         })
     }
+}
+
+/// Mutating webhooks, validation, then validating webhooks, as kube-apiserver
+/// orders them; without webhooks (the kernel's own writes) only validation.
+async fn admit_and_validate(
+    inner: &Arc<Inner>,
+    res: &Arc<Resource>,
+    req: Option<crate::webhook::Request<'_>>,
+    obj: &mut Value,
+    warnings: &mut Vec<String>,
+) -> Result<(), ApiError> {
+    let old = req.as_ref().and_then(|r| r.old_object);
+    let Some(req) = req else {
+        return Ok(validate(res, obj, old)?);
+    };
+    let (w, changed) = crate::webhook::mutate(inner, &req, Some(obj)).await?;
+    warnings.extend(w);
+    if changed && let Source::Builtin(info) = &res.source {
+        builtin::apply_defaults(info, obj);
+    }
+    if changed || old.is_none() {
+        validate(res, obj, old)?;
+    }
+    warnings.extend(crate::webhook::validate(inner, &req, Some(obj)).await?);
+    Ok(())
 }
 
 /// etcd's default request limit, which bounds a stored object.
@@ -347,7 +377,14 @@ pub async fn create_object(
             }
         }
     }
-    validate(res, &obj, None)?;
+    let hooks = opts
+        .admission_options
+        .as_ref()
+        .map(|o| crate::webhook::write_request(res, namespace, &name, None, None, opts, o));
+    match hooks {
+        Some(req) => admit_and_validate(inner, res, Some(req), &mut obj, &mut warnings).await?,
+        None => validate(res, &obj, None)?,
+    }
     if res.group == "rbac.authorization.k8s.io" {
         crate::rbac_authz::check_write(inner, &res.plural, &opts.user, &obj, None)?;
     }
@@ -465,6 +502,24 @@ pub async fn guaranteed_update(
         let proposed = f(&old)?;
         let mut warnings = Vec::new();
         let mut new = prepare_update(inner, res, &old, proposed, subresource, &mut warnings)?;
+        // Binding a pod is a create of pods/binding in kube-apiserver, with a Binding
+        // as the object; it is not offered to webhooks here.
+        if let Some(o) = opts
+            .admission_options
+            .as_ref()
+            .filter(|_| subresource != Some("binding"))
+        {
+            let req = crate::webhook::write_request(
+                res,
+                namespace,
+                name,
+                subresource,
+                Some(&old),
+                opts,
+                o,
+            );
+            admit_and_validate(inner, res, Some(req), &mut new, &mut warnings).await?;
+        }
         if res.group == "rbac.authorization.k8s.io" {
             crate::rbac_authz::check_write(inner, &res.plural, &opts.user, &new, Some(&old))?;
         }

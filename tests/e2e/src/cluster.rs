@@ -171,17 +171,71 @@ fn wait_ready(
     }
 }
 
-/// A `sphere up` owned by one test (the crash test), killed when dropped.
+/// The URL announced in the log after `offset`.
+fn announced_url(log: &Path, offset: usize) -> Option<String> {
+    let text = std::fs::read(log).ok()?;
+    let fresh = String::from_utf8_lossy(text.get(offset..)?).into_owned();
+    let at = fresh.find(LISTENING)? + LISTENING.len() - "https://".len();
+    let url: String = fresh[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    Some(url)
+}
+
+fn wait_announced(
+    log: &Path,
+    offset: usize,
+    data: &Path,
+    mut alive: impl FnMut() -> bool,
+) -> Result<()> {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    let mut last_error = String::from("no `listening on https://` line yet");
+    loop {
+        if !alive() {
+            return Err(Error::NotReady {
+                reason: "sphere exited".into(),
+                log: log_tail(log),
+            });
+        }
+        if let Some(url) = announced_url(log, offset) {
+            match RawClient::for_server(&url, &data.join("ca.crt")).and_then(|c| c.get("/readyz")) {
+                Ok(resp) if resp.status == 200 => return Ok(()),
+                Ok(resp) => {
+                    last_error = format!("/readyz answered {}: {}", resp.status, resp.text())
+                }
+                Err(e) => last_error = e.to_string(),
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::NotReady {
+                reason: format!("not ready after {READY_TIMEOUT:?}; last: {last_error}"),
+                log: log_tail(log),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A `sphere` process owned by one test, killed when dropped.
 pub struct SphereProcess {
     child: Child,
     data_dir: PathBuf,
     log: PathBuf,
+    offset: usize,
 }
 
 impl SphereProcess {
     /// Starts `sphere up --data-dir data_dir --listen 127.0.0.1:0` and waits until it is
     /// ready. Its output is appended to `<data_dir>.log`, which survives restarts.
     pub fn start(data_dir: &Path) -> Result<SphereProcess> {
+        SphereProcess::start_args(&["up"], data_dir)
+    }
+
+    /// Starts `sphere <args> --data-dir data_dir --listen 127.0.0.1:0` (`args` being
+    /// e.g. `["kernel"]` or `["serve", "--kubeconfig", F]`) and waits until it answers
+    /// `/readyz`.
+    pub fn start_args(args: &[&str], data_dir: &Path) -> Result<SphereProcess> {
         let bin = sphere_binary()?;
         let log = data_dir.with_extension("log");
         let file = OpenOptions::new()
@@ -197,7 +251,8 @@ impl SphereProcess {
             .try_clone()
             .map_err(|e| Error::io("duplicating the log handle", e))?;
         let child = Command::new(&bin)
-            .args(["up", "--data-dir"])
+            .args(args)
+            .arg("--data-dir")
             .arg(data_dir)
             .args(["--listen", "127.0.0.1:0"])
             .stdin(Stdio::null())
@@ -209,14 +264,39 @@ impl SphereProcess {
             child,
             data_dir: data_dir.to_owned(),
             log,
+            offset: 0,
         };
-        let kubeconfig = process.kubeconfig();
         let log = process.log.clone();
+        let data = process.data_dir.clone();
         let child = &mut process.child;
-        wait_ready(&log, offset, &kubeconfig, || {
-            matches!(child.try_wait(), Ok(None))
-        })?;
+        if args.first() == Some(&"serve") {
+            // No admin kubeconfig on a cluster: wait for the announced URL instead.
+            wait_announced(&log, offset, &data, || matches!(child.try_wait(), Ok(None)))?;
+        } else {
+            wait_ready(&log, offset, &data.join("admin.kubeconfig"), || {
+                matches!(child.try_wait(), Ok(None))
+            })?;
+        }
+        process.offset = offset;
         Ok(process)
+    }
+
+    /// The URL this server announced (`https://127.0.0.1:PORT`).
+    pub fn url(&self) -> Result<String> {
+        announced_url(&self.log, self.offset).ok_or_else(|| Error::NotReady {
+            reason: "no `listening on` line".into(),
+            log: log_tail(&self.log),
+        })
+    }
+
+    /// A client for this server's URL trusting its CA, with no credentials.
+    pub fn anonymous_client(&self) -> Result<RawClient> {
+        RawClient::for_server(&self.url()?, &self.data_dir.join("ca.crt"))
+    }
+
+    /// The data dir.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     /// The admin kubeconfig this server wrote.

@@ -172,6 +172,79 @@ impl RawClient {
         })
     }
 
+    /// A client for `url` (`https://host:port`) trusting the CA in `ca_file` (PEM),
+    /// with no credentials.
+    pub fn for_server(url: &str, ca_file: &Path) -> Result<RawClient> {
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| Error::Kubeconfig(format!("server {url:?}: {e}")))?;
+        let host = uri
+            .host()
+            .ok_or_else(|| Error::Kubeconfig(format!("server {url:?} has no host")))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = uri.port_u16().unwrap_or(443);
+        let pem = std::fs::read(ca_file)
+            .map_err(|e| Error::io(format!("reading {}", ca_file.display()), e))?;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+            let cert = cert.map_err(|e| Error::Tls(format!("CA PEM: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| Error::Tls(format!("CA certificate: {e}")))?;
+        }
+        let roots = Arc::new(roots);
+        let tls = tls_builder(&roots)?.with_no_client_auth();
+        let server_name = ServerName::try_from(host.clone())
+            .map_err(|e| Error::Kubeconfig(format!("server host {host:?}: {e}")))?;
+        Ok(RawClient {
+            connector: TlsConnector::from(Arc::new(tls)),
+            roots,
+            server_name,
+            host,
+            port,
+            token: None,
+        })
+    }
+
+    /// The same server with a bearer token and no client certificate.
+    pub fn with_token(&self, token: &str) -> RawClient {
+        RawClient {
+            token: Some(token.to_owned()),
+            ..self.anonymous()
+        }
+    }
+
+    /// The server's URL.
+    pub fn url(&self) -> String {
+        if self.host.contains(':') {
+            format!("https://[{}]:{}", self.host, self.port)
+        } else {
+            format!("https://{}:{}", self.host, self.port)
+        }
+    }
+
+    /// `method path` with a JSON body (or none) and a JSON content type.
+    pub fn json(&self, method: Method, path: &str, body: Option<&Value>) -> Result<RawResponse> {
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        self.request_blocking(method, path, &[("content-type", "application/json")], bytes)
+    }
+
+    /// `POST path` with a form-encoded body, as OAuth clients send.
+    pub fn form(&self, path: &str, fields: &[(&str, &str)]) -> Result<RawResponse> {
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", query_escape(k), query_escape(v)))
+            .collect();
+        self.request_blocking(
+            Method::POST,
+            path,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            body.join("&").into_bytes(),
+        )
+    }
+
     /// The same server without any credentials: no client certificate, no token.
     pub fn anonymous(&self) -> RawClient {
         let connector = tls_builder(&self.roots)
