@@ -43,6 +43,9 @@ pub struct Gateway {
     /// Whether identities from client certificates (verified against our CA by the
     /// TLS front) count. Off on a real cluster, where our CA vouches for nobody.
     pub trust_client_certs: bool,
+    /// Completes an authenticated identity (e.g. with group memberships kept by the
+    /// platform) before it is authorized or passed on.
+    pub enrich: Option<Arc<dyn Fn(UserInfo) -> UserInfo + Send + Sync>>,
 }
 
 /// Paths of the Kubernetes API server that go upstream unchanged.
@@ -101,10 +104,13 @@ async fn handle(State(gw): State<Arc<Gateway>>, mut req: Request) -> Response {
         .extensions_mut()
         .remove::<UserInfo>()
         .filter(|_| gw.trust_client_certs);
-    let user = gw
+    let mut user = gw
         .authn
         .authenticate(req.headers(), cert_user.as_ref())
         .await;
+    if let Some(enrich) = &gw.enrich {
+        user = user.map(|u| enrich(u));
+    }
     if let Some(u) = &user {
         req.extensions_mut().insert(u.clone());
     }

@@ -3,10 +3,11 @@
 //! gateway that serves it all.
 
 use crate::audit::{AuditLog, Rotation};
-use crate::authn::{Authn, TokenReviewAuthenticator};
+use crate::authn::{Authn, BearerAuthenticator, TokenReviewAuthenticator};
 use crate::gateway::{Gateway, KapisAuthorizer};
 use crate::upstream::Upstream;
 use apimachinery::UserInfo;
+use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, PostParams};
 use std::path::PathBuf;
@@ -23,9 +24,11 @@ pub struct PlatformConfig {
     /// impersonates callers. Never used to perform a caller's request as itself.
     pub client: kube::Client,
     pub upstream: Upstream,
-    /// Local state: the audit log.
+    /// Local state: the audit log, the first admin password file.
     pub data_dir: PathBuf,
     pub admin_password_file: Option<PathBuf>,
+    /// The URL users reach this server at: the OAuth issuer.
+    pub external_url: String,
 }
 
 /// Why the platform could not start.
@@ -35,6 +38,12 @@ pub enum Error {
     Kube(#[from] kube::Error),
     #[error(transparent)]
     Audit(#[from] crate::audit::Error),
+    #[error("installing the platform's CRDs and built-in roles failed: {0}")]
+    Tenancy(#[from] tenancy::bootstrap::Error),
+    #[error("starting the login service failed: {0}")]
+    Identity(#[from] identity::Error),
+    #[error("creating the first admin user failed: {0}")]
+    Admin(#[from] identity::bootstrap::Error),
 }
 
 /// The running platform.
@@ -48,7 +57,63 @@ pub struct Platform {
 
 impl Platform {
     pub async fn start(cfg: PlatformConfig) -> Result<Platform, Error> {
-        ensure_namespace(&cfg.client, SYSTEM_NAMESPACE).await?;
+        let client = cfg.client.clone();
+        let cancel = CancellationToken::new();
+        let mut tasks = Vec::new();
+        ensure_namespace(&client, SYSTEM_NAMESPACE).await?;
+
+        // CRDs first: the identity's User kind and tenancy's roles and workspaces.
+        install_identity_crds(&client).await?;
+        tenancy::bootstrap::install(client.clone()).await?;
+
+        let options = identity::OAuthOptions {
+            issuer: cfg.external_url.clone(),
+            ..Default::default()
+        };
+        let id = identity::Identity::new(client.clone(), options).await?;
+        tasks.push(tokio::spawn(identity::run_controllers(id.clone())));
+        tasks.push(tokio::spawn({
+            let id = id.clone();
+            let client = client.clone();
+            async move {
+                idp::watch_providers(client, SYSTEM_NAMESPACE, move |r| id.set_providers(r)).await;
+            }
+        }));
+        let initial_admin_password = identity::bootstrap::ensure_admin(
+            client.clone(),
+            &cfg.data_dir,
+            cfg.admin_password_file.as_deref(),
+        )
+        .await?;
+
+        // The controllers also keep the authorizer's index fed from watches.
+        let authz = tenancy::Authorizer::new();
+        tasks.push(tokio::spawn({
+            let (client, authz, cancel) = (client.clone(), authz.clone(), cancel.clone());
+            async move {
+                if let Err(e) = tenancy::run_controllers(client, authz, cancel).await {
+                    tracing::error!(error = %e, "tenancy controllers stopped");
+                }
+            }
+        }));
+
+        let resources = resources::ResourcesState::new(
+            client.clone(),
+            Arc::new(authz.clone()),
+            Arc::new(resources::FilterRegistry::new()),
+        );
+        tasks.push(tokio::spawn({
+            let (client, state) = (client.clone(), resources.clone());
+            async move {
+                if let Err(e) = resources::run_controllers(client, state).await {
+                    tracing::error!(error = %e, "resources caches stopped");
+                }
+            }
+        }));
+        // Requests are decided by the index; serving before it holds the bindings
+        // would refuse what should be allowed.
+        authz.wait_synced().await;
+
         let audit = AuditLog::open(&cfg.data_dir.join("audit"), Rotation::default())?;
         // In-process reviews are cheap, and caching them would keep a deleted
         // ServiceAccount's token alive for the cache's lifetime.
@@ -56,27 +121,43 @@ impl Platform {
             Upstream::InProcess(_) => Duration::ZERO,
             Upstream::Remote(_) => Duration::from_secs(10),
         };
-        let authn = Authn::new().with(Arc::new(TokenReviewAuthenticator::new(
-            cfg.client.clone(),
-            review_ttl,
-        )));
-        let kapis = axum::Router::new().merge(crate::auditing_api::router(audit.clone()));
+        let authn = Authn::new()
+            .with(Arc::new(OAuthTokens(id.authenticator())))
+            .with(Arc::new(TokenReviewAuthenticator::new(
+                client.clone(),
+                review_ttl,
+            )));
+        let identity_routes = identity::router(id.clone());
+        let kapis = axum::Router::new()
+            .merge(identity_routes.clone())
+            .merge(tenancy::router(tenancy::State::new(
+                client.clone(),
+                authz.clone(),
+            )))
+            .merge(resources::router(resources))
+            .merge(crate::auditing_api::router(audit.clone()));
         let trust_client_certs = matches!(cfg.upstream, Upstream::InProcess(_));
+        let groups = authz.clone();
         let gateway = Gateway {
+            // KubeSphere Groups (GroupBindings) count for Kubernetes RBAC too.
+            enrich: Some(Arc::new(move |mut u: UserInfo| {
+                u.groups = groups.groups_of(&u);
+                u
+            })),
             trust_client_certs,
             authn,
-            authorizer: Arc::new(MastersOnly),
-            public: axum::Router::new(),
+            authorizer: Arc::new(ScopeAuthorizer(authz)),
+            public: identity_routes,
             kapis,
-            console: axum::Router::new(),
+            console: console::router(),
             upstream: cfg.upstream,
             audit: Some(audit),
         };
         Ok(Platform {
             router: gateway.into_router(),
-            cancel: CancellationToken::new(),
-            tasks: Vec::new(),
-            initial_admin_password: None,
+            cancel,
+            tasks,
+            initial_admin_password,
         })
     }
 
@@ -93,24 +174,39 @@ impl Platform {
     }
 }
 
-/// Until KubeSphere's scope authorizer is wired in, only cluster administrators may
-/// use /kapis.
-struct MastersOnly;
+/// The platform's OAuth access tokens.
+struct OAuthTokens(identity::Authenticator);
 
-impl KapisAuthorizer for MastersOnly {
+impl BearerAuthenticator for OAuthTokens {
+    fn authenticate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Option<UserInfo>> {
+        Box::pin(self.0.authenticate(token))
+    }
+}
+
+/// KubeSphere's scope rules (platform → workspace → project) for /kapis.
+struct ScopeAuthorizer(tenancy::Authorizer);
+
+impl KapisAuthorizer for ScopeAuthorizer {
     fn authorize(
         &self,
         user: &UserInfo,
-        _: &http::Method,
+        method: &http::Method,
         path: &str,
-        _: &str,
+        query: &str,
     ) -> Result<(), String> {
-        if user.groups.iter().any(|g| g == "system:masters") {
-            Ok(())
-        } else {
-            Err(format!("user \"{}\" cannot access {path}", user.name))
-        }
+        let info = tenancy::authz::RequestInfo::parse(method.as_str(), path, query);
+        let d = self.0.authorize(user, &info);
+        if d.allowed { Ok(()) } else { Err(d.reason) }
     }
+}
+
+async fn install_identity_crds(client: &kube::Client) -> Result<(), tenancy::bootstrap::Error> {
+    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
+        Api::all(client.clone());
+    for crd in identity::crds() {
+        tenancy::bootstrap::apply(&crds, &crd).await?;
+    }
+    Ok(())
 }
 
 async fn ensure_namespace(client: &kube::Client, name: &str) -> Result<(), kube::Error> {

@@ -45,17 +45,29 @@ impl Upstream {
                 Ok(r) => r,
                 Err(never) => match never {},
             },
-            Upstream::Remote(base) => {
-                let Some(user) = user else {
-                    return crate::status::unauthorized();
-                };
-                forward_remote(base, req, &user).await
-            }
+            Upstream::Remote(base) => match user {
+                Some(user) => forward_remote(base, req, Some(&user)).await,
+                // Health and version are public on kube-apiserver too; they are
+                // asked as the platform, which reveals nothing more.
+                None if is_public(req.uri().path()) => forward_remote(base, req, None).await,
+                None => crate::status::unauthorized(),
+            },
         }
     }
 }
 
-async fn forward_remote(base: &kube::Client, req: Request<Body>, user: &UserInfo) -> Response {
+fn is_public(path: &str) -> bool {
+    matches!(
+        path,
+        "/healthz" | "/livez" | "/readyz" | "/version" | "/version/"
+    )
+}
+
+async fn forward_remote(
+    base: &kube::Client,
+    req: Request<Body>,
+    user: Option<&UserInfo>,
+) -> Response {
     let (parts, body) = req.into_parts();
     let bytes = match http_body_util::Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
@@ -84,7 +96,10 @@ async fn forward_remote(base: &kube::Client, req: Request<Body>, user: &UserInfo
             return crate::status::failure(400, "BadRequest", format!("invalid request: {e}"));
         }
     };
-    let client = kubeclient::as_user(base, user);
+    let client = match user {
+        Some(u) => kubeclient::as_user(base, u),
+        None => base.clone(),
+    };
     match client.send(out).await {
         Ok(resp) => {
             let (mut parts, body) = resp.into_parts();

@@ -5,6 +5,7 @@
 use apimachinery::UserInfo;
 use axum::Router;
 use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
 
 /// Which product the process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +60,8 @@ pub struct App {
     kernel: Option<kernel::Kernel>,
     platform: Option<platform::Platform>,
     router: Router,
+    /// `sphere up`: the built-in controllers, stopped before the kernel.
+    controllers: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
 }
 
 impl std::fmt::Debug for App {
@@ -79,6 +82,7 @@ impl App {
                     kernel: Some(kernel),
                     platform: None,
                     router,
+                    controllers: None,
                 })
             }
             Mode::Up => {
@@ -89,14 +93,17 @@ impl App {
                     upstream: platform::Upstream::InProcess(kernel.router()),
                     data_dir: cfg.data_dir.clone(),
                     admin_password_file: cfg.admin_password_file.clone(),
+                    external_url: cfg.server_url.clone(),
                 })
                 .await
                 .map_err(|e| Error::Start(Box::new(e)))?;
                 let router = platform.router();
+                let controllers = spawn_controllers(kernel.router(), &cfg.data_dir);
                 Ok(App {
                     kernel: Some(kernel),
                     platform: Some(platform),
                     router,
+                    controllers: Some(controllers),
                 })
             }
             Mode::Serve => {
@@ -107,6 +114,7 @@ impl App {
                     upstream: platform::Upstream::Remote(client),
                     data_dir: cfg.data_dir.clone(),
                     admin_password_file: cfg.admin_password_file.clone(),
+                    external_url: cfg.server_url.clone(),
                 })
                 .await
                 .map_err(|e| Error::Start(Box::new(e)))?;
@@ -115,6 +123,7 @@ impl App {
                     kernel: None,
                     platform: Some(platform),
                     router,
+                    controllers: None,
                 })
             }
         }
@@ -135,6 +144,10 @@ impl App {
 
     /// Stops the application after the server has stopped taking requests.
     pub async fn shutdown(self) {
+        if let Some((cancel, task)) = self.controllers {
+            cancel.cancel();
+            let _ = task.await;
+        }
         if let Some(p) = self.platform {
             p.shutdown().await;
         }
@@ -142,6 +155,52 @@ impl App {
             k.shutdown().await;
         }
     }
+}
+
+/// The identity the built-in controllers act as inside the embedded kernel.
+pub fn controllers_identity() -> UserInfo {
+    UserInfo::new(
+        "system:kube-controller-manager",
+        vec!["system:masters".into()],
+    )
+}
+
+/// Runs the built-in controllers while this process holds the controllers' Lease, so
+/// two processes on one data dir (or a kernel shared with `sphere serve`) never run
+/// them twice.
+fn spawn_controllers(
+    kernel: Router,
+    data_dir: &std::path::Path,
+) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+    let cancel = CancellationToken::new();
+    let client = kubeclient::in_process(kernel, controllers_identity());
+    let holder = format!("{}_{}", std::process::id(), data_dir.display());
+    let task = tokio::spawn({
+        let cancel = cancel.clone();
+        async move {
+            let work = {
+                let cancel = cancel.clone();
+                let client = client.clone();
+                move || {
+                    let opts = controllers::Options {
+                        cancel: cancel.clone(),
+                        ..Default::default()
+                    };
+                    let client = client.clone();
+                    async move {
+                        if let Err(e) = controllers::run(client, opts).await {
+                            tracing::error!(error = %e, "built-in controllers stopped");
+                        }
+                    }
+                }
+            };
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                () = controllers::leader::run_while_leader(client.clone(), "kube-system", "sphere-controllers", &holder, work) => {}
+            }
+        }
+    });
+    (cancel, task)
 }
 
 async fn start_kernel(cfg: &AppConfig) -> Result<kernel::Kernel, Error> {

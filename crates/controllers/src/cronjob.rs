@@ -1,0 +1,352 @@
+//! The CronJob controller: Jobs on schedule, with time zones, concurrency policy, missed-start handling and history limits.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::ObjectReference;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, PropagationPolicy};
+use kube::runtime::reflector::ObjectRef;
+use serde_json::json;
+
+use crate::context::{Ctx, Error};
+use crate::cron::Schedule;
+use crate::events::{EventType, object_reference};
+use crate::pods;
+use crate::queue;
+use crate::replicaset::ignore_not_found;
+
+/// Annotation with the scheduled time a Job was created for.
+pub const SCHEDULED_TIMESTAMP: &str = "batch.kubernetes.io/cronjob-scheduled-timestamp";
+/// More missed start times than this produce a TooManyMissedTimes warning.
+pub const MAX_MISSED: usize = 100;
+
+/// The schedule times to consider at `now`: how many were missed since
+/// `earliest`, and the most recent one (None when none is due).
+pub fn missed(
+    schedule: &Schedule,
+    tz: &TimeZone,
+    earliest: Timestamp,
+    now: Timestamp,
+) -> (usize, Option<Timestamp>) {
+    let mut count = 0;
+    let mut last = None;
+    let mut t = earliest;
+    while let Some(next) = schedule.next_after(t, tz) {
+        if next > now {
+            break;
+        }
+        count += 1;
+        last = Some(next);
+        t = next;
+        // Counting stops being useful past the warning threshold; jump to the end.
+        if count > MAX_MISSED {
+            let mut probe = next;
+            while let Some(n) = schedule.next_after(probe, tz).filter(|n| *n <= now) {
+                probe = n;
+            }
+            last = Some(probe);
+            break;
+        }
+    }
+    (count, last)
+}
+
+/// Kubernetes' Job name for a scheduled time: `<cronjob>-<minutes since the epoch>`.
+pub fn job_name(cronjob: &str, scheduled: Timestamp) -> String {
+    format!("{cronjob}-{}", scheduled.as_second().div_euclid(60))
+}
+
+fn finished(job: &Job) -> Option<&str> {
+    job.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| (c.type_ == "Complete" || c.type_ == "Failed") && c.status == "True")
+        .map(|c| c.type_.as_str())
+}
+
+/// Reconciles the CronJob `key`.
+pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Duration>, Error> {
+    let (ns, name) = queue::split_key(&key);
+    let Some(cj) = ctx.cronjobs.get(&ObjectRef::new(name).within(ns)) else {
+        return Ok(None);
+    };
+    let now = ctx.clock.now();
+    let spec = cj.spec.clone();
+    let uid = cj.metadata.uid.clone().unwrap_or_default();
+    let cref = object_reference(cj.as_ref());
+    let cj_api: Api<CronJob> = Api::namespaced(ctx.client.clone(), ns);
+    let job_api: Api<Job> = Api::namespaced(ctx.client.clone(), ns);
+    let mut jobs: Vec<Arc<Job>> = ctx.jobs.state_filter(|j| {
+        j.metadata.namespace.as_deref() == Some(ns) && pods::is_controlled_by(&j.metadata, &uid)
+    });
+    jobs.sort_by_key(|j| j.metadata.creation_timestamp.as_ref().map(|t| t.0));
+
+    let mut st = cj.status.clone().unwrap_or_default();
+    let job_ref = |j: &Job| ObjectReference {
+        api_version: Some("batch/v1".into()),
+        kind: Some("Job".into()),
+        name: j.metadata.name.clone(),
+        namespace: j.metadata.namespace.clone(),
+        uid: j.metadata.uid.clone(),
+        resource_version: j.metadata.resource_version.clone(),
+        field_path: None,
+    };
+    let active: Vec<&Arc<Job>> = jobs.iter().filter(|j| finished(j).is_none()).collect();
+    for j in jobs.iter().filter(|j| finished(j) == Some("Complete")) {
+        let done = j.status.as_ref().and_then(|s| s.completion_time.clone());
+        if done.is_some() && done > st.last_successful_time {
+            st.last_successful_time = done;
+        }
+    }
+
+    // History limits: the oldest finished Jobs beyond the limits go.
+    for (kind, limit) in [
+        ("Complete", spec.successful_jobs_history_limit.unwrap_or(3)),
+        ("Failed", spec.failed_jobs_history_limit.unwrap_or(1)),
+    ] {
+        let done: Vec<&Arc<Job>> = jobs.iter().filter(|j| finished(j) == Some(kind)).collect();
+        let excess = done.len().saturating_sub(limit.max(0) as usize);
+        for j in &done[..excess] {
+            let jn = j.metadata.name.clone().unwrap_or_default();
+            let dp = DeleteParams {
+                propagation_policy: Some(PropagationPolicy::Background),
+                ..Default::default()
+            };
+            if ignore_not_found(job_api.delete(&jn, &dp).await)?.is_some() {
+                ctx.cronjob_events
+                    .record(
+                        &cref,
+                        EventType::Normal,
+                        "SuccessfulDelete",
+                        &format!("Deleted job {jn}"),
+                    )
+                    .await;
+            }
+        }
+    }
+
+    let tz = match spec.time_zone.as_deref() {
+        Some(z) => match TimeZone::get(z) {
+            Ok(tz) => tz,
+            Err(_) => {
+                ctx.cronjob_events
+                    .record(
+                        &cref,
+                        EventType::Warning,
+                        "UnknownTimeZone",
+                        &format!("invalid timeZone: {z:?}"),
+                    )
+                    .await;
+                return Ok(None);
+            }
+        },
+        None => TimeZone::system(),
+    };
+    let schedule = match Schedule::parse(&spec.schedule) {
+        Ok(s) => s,
+        Err(e) => {
+            ctx.cronjob_events
+                .record(
+                    &cref,
+                    EventType::Warning,
+                    "UnparseableSchedule",
+                    &format!("unparseable schedule: {:?} : {e}", spec.schedule),
+                )
+                .await;
+            return Ok(None);
+        }
+    };
+    let mut requeue = schedule.next_after(now, &tz).map(|n| {
+        Duration::try_from(n.duration_since(now)).unwrap_or_default() + Duration::from_millis(100)
+    });
+    st.active = (!active.is_empty()).then(|| active.iter().map(|j| job_ref(j)).collect());
+
+    if !spec.suspend.unwrap_or(false) {
+        let created = cj
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .map(|t| t.0)
+            .unwrap_or(now);
+        let mut earliest = st
+            .last_schedule_time
+            .as_ref()
+            .map(|t| t.0)
+            .unwrap_or(created);
+        if let Some(sds) = spec.starting_deadline_seconds {
+            let window = now - jiff::SignedDuration::from_secs(sds);
+            if window > earliest {
+                earliest = window;
+            }
+        }
+        let (count, scheduled) = missed(&schedule, &tz, earliest, now);
+        tracing::debug!(cronjob = %key, %now, %earliest, count, ?scheduled, "cronjob schedule");
+        if count > MAX_MISSED {
+            ctx.cronjob_events
+                .record(&cref, EventType::Warning, "TooManyMissedTimes", &format!("too many missed start times: {count}. Set or decrease .spec.startingDeadlineSeconds or check clock skew"))
+                .await;
+        }
+        if let Some(at) = scheduled {
+            let too_late = spec
+                .starting_deadline_seconds
+                .is_some_and(|sds| at + jiff::SignedDuration::from_secs(sds) < now);
+            let policy = spec.concurrency_policy.as_deref().unwrap_or("Allow");
+            if too_late {
+                ctx.cronjob_events
+                    .record(
+                        &cref,
+                        EventType::Warning,
+                        "MissSchedule",
+                        &format!(
+                            "Missed scheduled time to start a job: {}",
+                            at.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z")
+                        ),
+                    )
+                    .await;
+            } else if policy == "Forbid" && !active.is_empty() {
+                // Try again at the next schedule time; this one is skipped.
+                tracing::debug!(cronjob = %key, "prior execution running and concurrencyPolicy is Forbid");
+            } else {
+                if policy == "Replace" {
+                    for j in &active {
+                        let jn = j.metadata.name.clone().unwrap_or_default();
+                        let dp = DeleteParams {
+                            propagation_policy: Some(PropagationPolicy::Background),
+                            ..Default::default()
+                        };
+                        if ignore_not_found(job_api.delete(&jn, &dp).await)?.is_some() {
+                            ctx.cronjob_events
+                                .record(
+                                    &cref,
+                                    EventType::Normal,
+                                    "SuccessfulDelete",
+                                    &format!("Deleted job {jn}"),
+                                )
+                                .await;
+                        }
+                    }
+                    st.active = None;
+                }
+                let job = job_for(&cj, at, &tz);
+                let jn = job.metadata.name.clone().unwrap_or_default();
+                match job_api.create(&PostParams::default(), &job).await {
+                    Ok(created) => {
+                        ctx.cronjob_events
+                            .record(
+                                &cref,
+                                EventType::Normal,
+                                "SuccessfulCreate",
+                                &format!("Created job {jn}"),
+                            )
+                            .await;
+                        st.active
+                            .get_or_insert_with(Vec::new)
+                            .push(job_ref(&created));
+                    }
+                    // Created by an earlier pass whose status write was lost.
+                    Err(kube::Error::Api(s)) if s.code == 409 => {}
+                    Err(e) => return Err(e.into()),
+                }
+                st.last_schedule_time = Some(Time(at));
+            }
+        }
+    } else {
+        requeue = None;
+    }
+    if cj.status.as_ref() != Some(&st) {
+        let patch = json!({"status": {
+            "active": st.active,
+            "lastScheduleTime": st.last_schedule_time,
+            "lastSuccessfulTime": st.last_successful_time,
+        }});
+        ignore_not_found(
+            cj_api
+                .patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await,
+        )?;
+    }
+    Ok(requeue)
+}
+
+/// The Job a CronJob creates for `scheduled`.
+pub fn job_for(cj: &CronJob, scheduled: Timestamp, tz: &TimeZone) -> Job {
+    let spec = cj.spec.clone();
+    let tmpl = spec.job_template;
+    let meta = tmpl.metadata.unwrap_or_default();
+    let name = cj.metadata.name.clone().unwrap_or_default();
+    let mut annotations = meta.annotations.unwrap_or_default();
+    annotations.insert(
+        SCHEDULED_TIMESTAMP.into(),
+        scheduled
+            .to_zoned(tz.clone())
+            .strftime("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string(),
+    );
+    Job {
+        metadata: ObjectMeta {
+            name: Some(job_name(&name, scheduled)),
+            namespace: cj.metadata.namespace.clone(),
+            labels: meta.labels,
+            annotations: Some(annotations),
+            owner_references: Some(vec![pods::new_controller_ref(cj)]),
+            ..Default::default()
+        },
+        spec: Some(tmpl.spec.unwrap_or_default()),
+        status: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn counts_missed_and_picks_the_latest() {
+        let s = Schedule::parse("*/10 * * * *").unwrap();
+        let (n, last) = missed(
+            &s,
+            &TimeZone::UTC,
+            ts("2026-01-01T00:00:00Z"),
+            ts("2026-01-01T00:35:00Z"),
+        );
+        assert_eq!((n, last), (3, Some(ts("2026-01-01T00:30:00Z"))));
+        let (n, last) = missed(
+            &s,
+            &TimeZone::UTC,
+            ts("2026-01-01T00:30:00Z"),
+            ts("2026-01-01T00:35:00Z"),
+        );
+        assert_eq!((n, last), (0, None));
+    }
+
+    #[test]
+    fn too_many_missed_still_finds_the_latest() {
+        let s = Schedule::parse("* * * * *").unwrap();
+        let (n, last) = missed(
+            &s,
+            &TimeZone::UTC,
+            ts("2026-01-01T00:00:00Z"),
+            ts("2026-01-01T05:00:30Z"),
+        );
+        assert!(n > MAX_MISSED);
+        assert_eq!(last, Some(ts("2026-01-01T05:00:00Z")));
+    }
+
+    #[test]
+    fn job_names_use_minutes_since_epoch() {
+        assert_eq!(
+            job_name("backup", ts("2026-01-01T00:10:00Z")),
+            "backup-29453770"
+        );
+    }
+}
