@@ -165,7 +165,7 @@ pub fn controllers_identity() -> UserInfo {
     )
 }
 
-/// Runs the built-in controllers while this process holds the controllers' Lease, so
+/// Runs the built-in controllers and the scheduler while this process holds the controllers' Lease, so
 /// two processes on one data dir (or a kernel shared with `sphere serve`) never run
 /// them twice.
 fn spawn_controllers(
@@ -175,6 +175,8 @@ fn spawn_controllers(
     let cancel = CancellationToken::new();
     let client = kubeclient::in_process(kernel, controllers_identity());
     let holder = format!("{}_{}", std::process::id(), data_dir.display());
+    // Local-path volumes live in the data dir, so deleting it resets them too.
+    let volumes = data_dir.join("volumes");
     let task = tokio::spawn({
         let cancel = cancel.clone();
         async move {
@@ -187,10 +189,22 @@ fn spawn_controllers(
                         ..Default::default()
                     };
                     let client = client.clone();
+                    let sched_opts = scheduler::Options::new(volumes.clone());
+                    let sched_cancel = cancel.child_token();
                     async move {
-                        if let Err(e) = controllers::run(client, opts).await {
-                            tracing::error!(error = %e, "built-in controllers stopped");
-                        }
+                        let controllers = async {
+                            if let Err(e) = controllers::run(client.clone(), opts).await {
+                                tracing::error!(error = %e, "built-in controllers stopped");
+                            }
+                        };
+                        let scheduler = async {
+                            if let Err(e) =
+                                scheduler::run(client.clone(), sched_opts, sched_cancel).await
+                            {
+                                tracing::error!(error = %e, "scheduler stopped");
+                            }
+                        };
+                        futures::join!(controllers, scheduler);
                     }
                 }
             };

@@ -43,28 +43,27 @@ fn gone(ns: &Namespace, kind: &str, name: &str, timeout_s: u64) {
 /// A ReplicaSet owned by Deployment `web`, created by hand since the kernel runs no
 /// controllers; its template differs from the deployment's so that a live deployment
 /// controller never mistakes it for its own rollout.
-fn owned_replicaset(ns: &Namespace, finalizer: bool) {
+/// A ConfigMap `web-own` that the Deployment `web` owns. Not a ReplicaSet: on a cluster
+/// with controllers (a real one, or `sphere up`), the Deployment controller would release a
+/// ReplicaSet that does not match its selector, and garbage collection would then rightly
+/// leave it alone.
+fn owned_dependent(ns: &Namespace, finalizer: bool) {
     ns.create(DEPLOYMENT);
     let uid = get(ns, "deployment", "web")
         .map(|d| d["metadata"]["uid"].clone())
         .unwrap_or_default();
-    let rs = json!({
-        "apiVersion": "apps/v1",
-        "kind": "ReplicaSet",
+    let cm = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
         "metadata": {
             "name": "web-own",
             "finalizers": if finalizer { json!([HOLD]) } else { json!([]) },
             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web",
                                   "uid": uid, "controller": true, "blockOwnerDeletion": true}]
         },
-        "spec": {
-            "replicas": 0,
-            "selector": {"matchLabels": {"app": "web", "rs": "own"}},
-            "template": {"metadata": {"labels": {"app": "web", "rs": "own"}},
-                         "spec": {"containers": [{"name": "web", "image": "nginx:1.26"}]}}
-        }
+        "data": {"k": "v"}
     });
-    ns.create(&rs.to_string());
+    ns.create(&cm.to_string());
 }
 
 fn release(ns: &Namespace, kind: &str, name: &str) {
@@ -174,17 +173,17 @@ fn status_subresource_reads_and_ignores_spec_changes() {
 #[test]
 fn cascade_background_deletes_dependents() {
     let ns = Namespace::new("cascade-bg");
-    owned_replicaset(&ns, false);
+    owned_dependent(&ns, false);
     let out = ns.kubectl(&["delete", "deployment", "web", "--cascade=background"]);
     assert_eq!(expect_ok(&out).trim(), "deployment.apps \"web\" deleted");
     assert!(get(&ns, "deployment", "web").is_none());
-    gone(&ns, "replicaset", "web-own", 60);
+    gone(&ns, "configmap", "web-own", 60);
 }
 
 #[test]
 fn cascade_foreground_waits_for_dependents() {
     let ns = Namespace::new("cascade-fg");
-    owned_replicaset(&ns, true);
+    owned_dependent(&ns, true);
     expect_ok(&ns.kubectl(&[
         "delete",
         "deployment",
@@ -197,7 +196,7 @@ fn cascade_foreground_waits_for_dependents() {
         "the foreground deletion to reach the dependent",
         Duration::from_secs(60),
         || {
-            let rs = get(&ns, "replicaset", "web-own")?;
+            let rs = get(&ns, "configmap", "web-own")?;
             rs["metadata"].get("deletionTimestamp")?;
             get(&ns, "deployment", "web")
         },
@@ -210,22 +209,22 @@ fn cascade_foreground_waits_for_dependents() {
         owner["metadata"]["finalizers"],
         json!(["foregroundDeletion"])
     );
-    release(&ns, "replicaset", "web-own");
-    gone(&ns, "replicaset", "web-own", 60);
+    release(&ns, "configmap", "web-own");
+    gone(&ns, "configmap", "web-own", 60);
     gone(&ns, "deployment", "web", 60);
 }
 
 #[test]
 fn cascade_orphan_keeps_dependents_without_owner() {
     let ns = Namespace::new("cascade-orphan");
-    owned_replicaset(&ns, false);
+    owned_dependent(&ns, false);
     expect_ok(&ns.kubectl(&["delete", "deployment", "web", "--cascade=orphan"]));
     assert!(get(&ns, "deployment", "web").is_none());
     let rs = wait_for(
         "the owner reference to be removed",
         Duration::from_secs(60),
         || {
-            let rs = get(&ns, "replicaset", "web-own")?;
+            let rs = get(&ns, "configmap", "web-own")?;
             let refs = rs["metadata"]["ownerReferences"]
                 .as_array()
                 .map_or(0, Vec::len);
