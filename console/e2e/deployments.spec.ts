@@ -26,6 +26,8 @@ test('create a Deployment from the form and from YAML, scale it, edit it, delete
   );
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByTestId('yaml-error')).toBeVisible();
+  // Save took the focus: give it back to the editor before replacing its text.
+  await editor.click();
   await page.keyboard.press('Control+A');
   await page.keyboard.press('Delete');
   await page.keyboard.insertText(

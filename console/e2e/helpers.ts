@@ -88,11 +88,20 @@ export async function ensureWorkspaceAndProject(request: APIRequestContext, admi
     data: { apiVersion: 'tenant.kubesphere.io/v1beta1', kind: 'WorkspaceTemplate', metadata: { name: WS }, spec: { template: { spec: { manager: 'admin' } } } },
   });
   expect([200, 201, 409], await ws.text()).toContain(ws.status());
-  const ns = await request.post(`/kapis/tenant.kubesphere.io/v1beta1/workspaces/${WS}/namespaces`, {
-    headers: h,
-    data: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: PROJECT, labels: { 'kubesphere.io/workspace': WS } } },
-  });
-  expect([200, 201, 409], await ns.text()).toContain(ns.status());
+  // The workspace controller makes the Workspace from the template a moment later (as in
+  // KubeSphere): until then the project create answers 404 workspace not found.
+  await expect
+    .poll(
+      async () => {
+        const ns = await request.post(`/kapis/tenant.kubesphere.io/v1beta1/workspaces/${WS}/namespaces`, {
+          headers: h,
+          data: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: PROJECT, labels: { 'kubesphere.io/workspace': WS } } },
+        });
+        return `${ns.status()} ${await ns.text()}`;
+      },
+      { timeout: 15_000 },
+    )
+    .toMatch(/^(200|201|409) /);
 }
 
 export async function addProjectMember(request: APIRequestContext, admin: string, username: string, role: string) {

@@ -48,6 +48,9 @@ test('the operator sees the project and its workloads but not the platform pages
   await page.goto(`/projects/${PROJECT}`);
   await expect(page.getByTestId('menu-workloads')).toBeVisible();
   await expect(page.getByTestId('create-form')).toBeVisible();
+  await expect(page.getByTestId('resource-table')).toBeVisible();
+  await expect(page.getByTestId('resource-table')).toHaveAttribute('aria-busy', 'false');
+  await expect(page.getByTestId('error')).toHaveCount(0);
 
   // Pages outside the user's grants: no buttons, and the API's refusal shown in words.
   await page.goto('/users');

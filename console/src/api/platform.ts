@@ -60,8 +60,10 @@ export class Platform {
   }
 
   // --- workspaces ----------------------------------------------------------------------------
+  /** The WorkspaceTemplates the caller may see: what the console creates, so a new workspace is
+   * listed at once (the Workspace itself is made by a controller a moment later), as in KubeSphere v4. */
   workspaces(q: ListQuery, signal?: AbortSignal) {
-    return this.list(`${TENANT}/workspaces`, q, signal);
+    return this.list(`${TENANT}/workspacetemplates`, q, signal);
   }
   workspace(name: string) {
     return this.api.get<K8sObject>(`${TENANT}/workspaces/${enc(name)}`);

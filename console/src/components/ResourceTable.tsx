@@ -31,6 +31,9 @@ export interface ResourceTableProps<T> {
   initialSort?: string;
 }
 
+/** When to look again after a change made from the page (see the effect below). */
+const CATCH_UP_MS = [1_000, 3_000];
+
 export function ResourceTable<T>({ fetch, columns, rowKey, statuses, toolbar, deps = [], label, reloadKey = 0, initialSort = 'createTime' }: ResourceTableProps<T>) {
   const { t } = useI18n();
   const [search, setSearch] = useState('');
@@ -44,6 +47,14 @@ export function ResourceTable<T>({ fetch, columns, rowKey, statuses, toolbar, de
   const q: ListQuery = { page, limit, sortBy, ascending, name: debounced, status: status ?? undefined };
   const result = useAsync((signal) => fetch(q, signal), [page, limit, sortBy, ascending, debounced, status, reloadKey, ...deps]);
   const data = result.data;
+  const { reload } = result;
+  useEffect(() => {
+    // The resources API answers from watch caches, which trail a write by a moment: after a
+    // change made here, look again shortly so the change shows without a manual refresh.
+    if (reloadKey === 0) return;
+    const timers = CATCH_UP_MS.map((ms) => setTimeout(reload, ms));
+    return () => timers.forEach(clearTimeout);
+  }, [reloadKey, reload]);
   useEffect(() => {
     // Read by the list benchmark (scripts/bench): when the first page of a list is on screen.
     if (data && typeof performance !== 'undefined' && !performance.getEntriesByName('ferrosphere:list-ready').length) performance.mark('ferrosphere:list-ready');

@@ -42,7 +42,7 @@ export default function Workspaces() {
             ),
           },
           { key: 'alias', title: t('col.alias'), render: (w) => alias(w) ?? '' },
-          { key: 'manager', title: t('workspaces.manager'), render: (w) => String((w.spec as { manager?: string } | undefined)?.manager ?? '-') },
+          { key: 'manager', title: t('workspaces.manager'), render: (w) => String((w.spec as { template?: { spec?: { manager?: string } } } | undefined)?.template?.spec?.manager ?? '-') },
           { key: 'created', title: t('col.created'), render: (w) => age(w.metadata.creationTimestamp), sortBy: 'createTime' },
           ...(canDelete
             ? [

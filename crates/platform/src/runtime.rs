@@ -27,8 +27,6 @@ pub struct PlatformConfig {
     /// Local state: the audit log, the first admin password file.
     pub data_dir: PathBuf,
     pub admin_password_file: Option<PathBuf>,
-    /// The URL users reach this server at: the OAuth issuer.
-    pub external_url: String,
 }
 
 /// Why the platform could not start.
@@ -66,10 +64,9 @@ impl Platform {
         install_identity_crds(&client).await?;
         tenancy::bootstrap::install(client.clone()).await?;
 
-        let options = identity::OAuthOptions {
-            issuer: cfg.external_url.clone(),
-            ..Default::default()
-        };
+        // The issuer is the install's, not this process's address: every replica (and
+        // a restart on another port) must accept the tokens the others issued.
+        let options = identity::OAuthOptions::default();
         let id = identity::Identity::new(client.clone(), options).await?;
         tasks.push(tokio::spawn(identity::run_controllers(id.clone())));
         tasks.push(tokio::spawn({

@@ -93,7 +93,6 @@ impl App {
                     upstream: platform::Upstream::InProcess(kernel.router()),
                     data_dir: cfg.data_dir.clone(),
                     admin_password_file: cfg.admin_password_file.clone(),
-                    external_url: cfg.server_url.clone(),
                 })
                 .await
                 .map_err(|e| Error::Start(Box::new(e)))?;
@@ -114,7 +113,6 @@ impl App {
                     upstream: platform::Upstream::Remote(client),
                     data_dir: cfg.data_dir.clone(),
                     admin_password_file: cfg.admin_password_file.clone(),
-                    external_url: cfg.server_url.clone(),
                 })
                 .await
                 .map_err(|e| Error::Start(Box::new(e)))?;

@@ -6,6 +6,7 @@ mod golden;
 mod json;
 mod kubectl;
 mod namespace;
+mod platform;
 mod raw;
 mod table;
 mod wait;
@@ -19,6 +20,10 @@ pub use kubectl::{
     kubectl_stdin, kubectl_with,
 };
 pub use namespace::{Namespace, configmap_manifest, create_namespace, unique_name};
+pub use platform::{
+    CONSOLE_CLIENT, PlatformServer, eventually, initial_admin_password, json_str, jwt_claims,
+    kubectl_with_token, logs_of, password_login, refresh_login,
+};
 pub use raw::{RawClient, RawResponse, query_escape};
 pub use table::{Table, parse_table};
 pub use wait::wait_for;

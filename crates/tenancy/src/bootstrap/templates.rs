@@ -642,11 +642,44 @@ pub fn role_templates() -> Vec<RoleTemplate> {
                         ("zh".into(), d.zh.into()),
                     ]),
                     description: BTreeMap::new(),
-                    rules: (d.rules)(),
+                    rules: with_listing((d.rules)()),
                 },
             }
         })
         .collect()
+}
+
+/// The group KubeSphere's listing API is authorized under.
+const RESOURCES: &str = "resources.kubesphere.io";
+
+/// `rules` plus read access to the same resources through KubeSphere's listing API
+/// (`/kapis/resources.kubesphere.io/...`), which the scope authorizer sees as its own API
+/// group: whoever may read deployments may list them there too, as in KubeSphere.
+fn with_listing(mut rules: Vec<PolicyRule>) -> Vec<PolicyRule> {
+    let mut listed: Vec<String> = Vec::new();
+    for r in &rules {
+        let reads = r
+            .verbs
+            .iter()
+            .any(|v| matches!(v.as_str(), "*" | "get" | "list" | "watch"));
+        let groups = r.api_groups.as_deref().unwrap_or_default();
+        let kube_group = groups
+            .iter()
+            .all(|g| g != IAM && g != TENANT && g != RESOURCES);
+        if !reads || !kube_group {
+            continue;
+        }
+        for res in r.resources.as_deref().unwrap_or_default() {
+            if !res.contains('/') && !listed.contains(res) {
+                listed.push(res.clone());
+            }
+        }
+    }
+    if !listed.is_empty() {
+        let refs: Vec<&str> = listed.iter().map(String::as_str).collect();
+        rules.push(rule(READ, &[RESOURCES], &refs));
+    }
+    rules
 }
 
 /// Names of the built-in templates of one scope.
@@ -661,7 +694,7 @@ pub fn template_names(scope: &str) -> Vec<String> {
 pub fn rules_of(names: &[&str]) -> Vec<PolicyRule> {
     DEFS.iter()
         .filter(|d| names.contains(&d.name))
-        .flat_map(|d| (d.rules)())
+        .flat_map(|d| with_listing((d.rules)()))
         .collect()
 }
 
