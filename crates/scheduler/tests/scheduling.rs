@@ -176,12 +176,14 @@ async fn unschedulable_pod_gets_event_then_schedules_when_a_node_appears() {
     create(c, pod("big", json!({"spec": {
         "nodeSelector": {"zone": "x"},
         "containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "16"}}}]}}))).await;
-    let ev = wait_event(c, "big", "FailedScheduling").await;
     let expected = "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node affinity/selector. \
                     preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.";
-    assert_eq!(ev.message.as_deref(), Some(expected));
+    let ev = wait_event_message(c, "big", "FailedScheduling", expected).await;
     assert_eq!(ev.type_.as_deref(), Some("Warning"));
-    let p = wait_pod(c, "big", "condition", |p| scheduled_condition(p).is_some()).await;
+    let p = wait_pod(c, "big", "condition", |p| {
+        scheduled_condition(p).is_some_and(|s| s.2 == expected)
+    })
+    .await;
     assert_eq!(scheduled_condition(&p).unwrap().2, expected);
 
     let _huge = node(

@@ -118,6 +118,30 @@ pub async fn events_for(client: &kube::Client, pod: &str) -> Vec<Event> {
         .items
 }
 
+/// Waits for an event with `reason` and exactly `message` about `pod`: the first attempt
+/// may run before the scheduler's node cache has synced and say "no nodes available".
+pub async fn wait_event_message(
+    client: &kube::Client,
+    pod: &str,
+    reason: &str,
+    message: &str,
+) -> Event {
+    for _ in 0..400 {
+        if let Some(e) = events_for(client, pod)
+            .await
+            .into_iter()
+            .find(|e| e.reason.as_deref() == Some(reason) && e.message.as_deref() == Some(message))
+        {
+            return e;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "no {reason} event saying {message:?} for {pod}: {:#?}",
+        events_for(client, pod).await
+    );
+}
+
 pub async fn wait_event(client: &kube::Client, pod: &str, reason: &str) -> Event {
     for _ in 0..400 {
         if let Some(e) = events_for(client, pod)
