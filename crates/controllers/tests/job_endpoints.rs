@@ -63,6 +63,8 @@ async fn jobs_complete_fail_with_backoff_and_index() {
     )
     .await
     .unwrap();
+    // Measured from the Job's creation: its backoff runs while the other Jobs are checked.
+    let started = tokio::time::Instant::now();
     api.create(
         &PostParams::default(),
         &job("bad", "fail", json!({"backoffLimit": 1})),
@@ -116,7 +118,6 @@ async fn jobs_complete_fail_with_backoff_and_index() {
     assert_eq!(indexes, ["0", "1", "2"]);
 
     // backoffLimit 1: the first failure waits 10 s, the second fails the Job.
-    let started = tokio::time::Instant::now();
     let bad = support::wait_for(40, "job bad failed", || async {
         let j = api.get("bad").await.ok()?;
         condition(&j, "Failed").map(|_| j)
