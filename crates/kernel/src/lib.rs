@@ -11,6 +11,7 @@ mod delete;
 mod discovery;
 mod fieldmanager;
 mod gc;
+mod kubernetes_service;
 pub mod meta;
 mod namespaces;
 mod openapi_routes;

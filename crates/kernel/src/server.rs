@@ -214,7 +214,8 @@ impl Inner {
                 }
             }
         }
-        crate::rbac_authz::bootstrap(self).await
+        crate::rbac_authz::bootstrap(self).await?;
+        crate::kubernetes_service::reconcile(self).await
     }
 
     pub fn resource(

@@ -15,7 +15,29 @@ use tower::{BoxError, Service, ServiceExt};
 /// A client that sends every request straight into `router` (no TCP, no TLS) as
 /// `identity`, the way the HTTPS front would after verifying a client certificate.
 pub fn in_process(router: axum::Router, identity: UserInfo) -> kube::Client {
-    let svc = InProcess { router, identity };
+    let svc = InProcess {
+        router,
+        identity,
+        user_agent: None,
+    };
+    kube::Client::new(svc, "default")
+}
+
+/// Like [`in_process`], but every request carries `user_agent` (unless it sets its
+/// own). The API server names the field manager of a write after the User-Agent's
+/// first segment when the request gives no `fieldManager`, so built-in components
+/// appear in `managedFields` as `kube-controller-manager` or `kube-scheduler`, as on a
+/// cluster, rather than `unknown`.
+pub fn in_process_with_agent(
+    router: axum::Router,
+    identity: UserInfo,
+    user_agent: &str,
+) -> kube::Client {
+    let svc = InProcess {
+        router,
+        identity,
+        user_agent: HeaderValue::from_str(user_agent).ok(),
+    };
     kube::Client::new(svc, "default")
 }
 
@@ -23,6 +45,7 @@ pub fn in_process(router: axum::Router, identity: UserInfo) -> kube::Client {
 struct InProcess {
     router: axum::Router,
     identity: UserInfo,
+    user_agent: Option<HeaderValue>,
 }
 
 impl Service<Request<Body>> for InProcess {
@@ -37,8 +60,12 @@ impl Service<Request<Body>> for InProcess {
     fn call(&mut self, req: Request<Body>) -> Self::Future {
         let router = self.router.clone();
         let identity = self.identity.clone();
+        let user_agent = self.user_agent.clone();
         Box::pin(async move {
             let (mut parts, body) = req.into_parts();
+            if let Some(ua) = user_agent {
+                parts.headers.entry(http::header::USER_AGENT).or_insert(ua);
+            }
             // The kernel reads the path from the URI; kube builds absolute URIs only
             // when it has a cluster URL, so keep just path and query.
             if let Some(pq) = parts.uri.path_and_query().cloned() {

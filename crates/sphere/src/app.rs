@@ -171,7 +171,24 @@ fn spawn_controllers(
     data_dir: &std::path::Path,
 ) -> (CancellationToken, tokio::task::JoinHandle<()>) {
     let cancel = CancellationToken::new();
-    let client = kubeclient::in_process(kernel, controllers_identity());
+    // Named as kube-controller-manager and kube-scheduler name themselves, so the
+    // objects they write show the same field managers as on a cluster.
+    let agent = |component: &str| {
+        format!(
+            "{component}/{} ({}/{}) ferrosphere/{}",
+            kernel::KUBERNETES_VERSION,
+            std::env::consts::OS,
+            std::env::consts::ARCH,
+            env!("CARGO_PKG_VERSION")
+        )
+    };
+    let client = kubeclient::in_process_with_agent(
+        kernel.clone(),
+        controllers_identity(),
+        &agent("kube-controller-manager"),
+    );
+    let sched_client =
+        kubeclient::in_process_with_agent(kernel, controllers_identity(), &agent("kube-scheduler"));
     let holder = format!("{}_{}", std::process::id(), data_dir.display());
     // Local-path volumes live in the data dir, so deleting it resets them too.
     let volumes = data_dir.join("volumes");
@@ -181,12 +198,14 @@ fn spawn_controllers(
             let work = {
                 let cancel = cancel.clone();
                 let client = client.clone();
+                let sched_client = sched_client.clone();
                 move || {
                     let opts = controllers::Options {
                         cancel: cancel.clone(),
                         ..Default::default()
                     };
                     let client = client.clone();
+                    let sched_client = sched_client.clone();
                     let sched_opts = scheduler::Options::new(volumes.clone());
                     let sched_cancel = cancel.child_token();
                     async move {
@@ -197,7 +216,7 @@ fn spawn_controllers(
                         };
                         let scheduler = async {
                             if let Err(e) =
-                                scheduler::run(client.clone(), sched_opts, sched_cancel).await
+                                scheduler::run(sched_client, sched_opts, sched_cancel).await
                             {
                                 tracing::error!(error = %e, "scheduler stopped");
                             }
