@@ -444,6 +444,12 @@ impl fmt::Display for Quantity {
     }
 }
 
+/// The canonical form of `s` (what the API server stores), or `None` when it is not a
+/// quantity.
+pub fn canonicalize(s: &str) -> Option<String> {
+    Quantity::parse(s).ok().map(|q| q.canonical())
+}
+
 impl std::str::FromStr for Quantity {
     type Err = QuantityError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

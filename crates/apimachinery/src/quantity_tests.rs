@@ -272,3 +272,24 @@ mod props {
         }
     }
 }
+
+#[test]
+fn canonical_forms_of_pod_resources() {
+    let c = |s: &str| canonicalize(s).unwrap();
+    for (input, want) in [
+        ("100m", "100m"),
+        ("0.5", "500m"),
+        ("1000m", "1"),
+        ("1.5Gi", "1536Mi"),
+        ("1024Mi", "1Gi"),
+        ("12000", "12k"),
+        ("1E6", "1e6"),
+        ("0Gi", "0"),
+        ("+2", "2"),
+        ("0.1Ki", "102400m"),
+        ("0.0000000001", "1n"),
+    ] {
+        assert_eq!(c(input), want, "{input}");
+    }
+    assert_eq!(canonicalize("1.2.3"), None);
+}

@@ -14,7 +14,8 @@ pub mod base64;
 pub mod defaults;
 pub mod fields;
 mod json;
-pub mod quantity;
+/// Quantities are apimachinery's; re-exported under the name this crate used.
+pub use apimachinery::quantity;
 pub mod registry;
 pub mod strategy;
 pub mod tables;

@@ -235,7 +235,11 @@ pub fn pod_qos_class(pod: &Value) -> &'static str {
         .iter_mut()
         .find(|(n, _)| n == name)
     {
-        Some((_, sum)) => *sum = sum.add(&q),
+        Some((_, sum)) => {
+            if let Some(total) = sum.checked_add(&q) {
+                *sum = total;
+            }
+        }
         None => acc.push((name.to_string(), q)),
     };
     for res in sets {

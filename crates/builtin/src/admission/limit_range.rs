@@ -237,8 +237,12 @@ fn validate_pod_limits(pod: &Value, lr: &Value) -> Vec<String> {
             for c in &regular {
                 for (k, q) in pick(c) {
                     match sum.iter_mut().find(|(n, _)| n == k) {
-                        Some((_, acc)) => *acc = acc.add(q),
-                        None => sum.push((k.clone(), *q)),
+                        Some((_, acc)) => {
+                            if let Some(total) = acc.checked_add(q) {
+                                *acc = total;
+                            }
+                        }
+                        None => sum.push((k.clone(), q.clone())),
                     }
                 }
             }
@@ -246,9 +250,9 @@ fn validate_pod_limits(pod: &Value, lr: &Value) -> Vec<String> {
             for c in &init {
                 for (k, q) in pick(c) {
                     match sum.iter_mut().find(|(n, _)| n == k) {
-                        Some((_, acc)) if *q > *acc => *acc = *q,
+                        Some((_, acc)) if *q > *acc => *acc = q.clone(),
                         Some(_) => {}
-                        None => sum.push((k.clone(), *q)),
+                        None => sum.push((k.clone(), q.clone())),
                     }
                 }
             }
