@@ -26,6 +26,6 @@ export default defineConfig({
   projects: [
     { name: 'serving', testMatch: /serving\.spec\.ts/ },
     { name: 'first-login', testMatch: /first-login\.spec\.ts/ },
-    { name: 'console', testMatch: /(tenancy|deployments|viewer|lockout)\.spec\.ts/, dependencies: ['first-login'] },
+    { name: 'console', testMatch: /(tenancy|deployments|viewer|lockout|members|config|roles|users|workload-detail)\.spec\.ts/, dependencies: ['first-login'] },
   ],
 });

@@ -22,7 +22,18 @@ test('a viewer has a read-only view', async ({ page, request }) => {
   await page.getByTestId('menu-configmaps').click();
   await page.getByRole('link', { name: 'seen-by-viewer' }).click();
   await expect(page.getByTestId('edit-yaml')).toHaveCount(0);
+  await expect(page.getByTestId('edit-form')).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Save' })).toHaveCount(0);
+
+  // Members and roles are read-only too: no role changes, no removals, no role editing.
+  await page.getByTestId('menu-members').click();
+  await expect(page.getByRole('cell', { name: VIEWER, exact: true })).toBeVisible();
+  await expect(page.getByRole('button', { name: /^Change the role of/ })).toHaveCount(0);
+  await expect(page.getByTestId('invite-member')).toHaveCount(0);
+  await page.getByTestId('menu-projectRoles').click();
+  await expect(page.getByRole('cell', { name: /^viewer/ })).toBeVisible();
+  await expect(page.getByTestId('create-role')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: /^Edit role/ })).toHaveCount(0);
 
   const mine = await token(request, VIEWER, password);
   const res = await request.post(`/apis/apps/v1/namespaces/${PROJECT}/deployments`, {

@@ -3,7 +3,7 @@
 import type { ApiClient } from './client';
 import { KINDS, apiVersionOf, k8sPath, resourcesPath, type Kind } from './kinds';
 import { toParams, type ListQuery } from './query';
-import { ANNOTATIONS, WORKSPACE_LABEL, normalizeList, type K8sObject, type ListResult, type Member, type User } from './types';
+import { ANNOTATIONS, WORKSPACE_LABEL, normalizeList, type K8sObject, type ListResult, type Member, type RoleLevel, type User } from './types';
 
 const IAM = '/kapis/iam.kubesphere.io/v1beta1';
 const TENANT = '/kapis/tenant.kubesphere.io/v1beta1';
@@ -88,6 +88,10 @@ export class Platform {
   addWorkspaceMembers(ws: string, members: Member[]) {
     return this.api.post(`${IAM}/workspaces/${enc(ws)}/workspacemembers`, members);
   }
+  /** Gives a member another workspace role (KubeSphere: PUT with `{username, roleRef}`). */
+  updateWorkspaceMember(ws: string, member: Member) {
+    return this.api.put<Member>(`${IAM}/workspaces/${enc(ws)}/workspacemembers/${enc(member.username)}`, member);
+  }
   removeWorkspaceMember(ws: string, user: string) {
     return this.api.delete(`${IAM}/workspaces/${enc(ws)}/workspacemembers/${enc(user)}`);
   }
@@ -118,11 +122,55 @@ export class Platform {
   addProjectMembers(ns: string, members: Member[]) {
     return this.api.post(`${IAM}/namespaces/${enc(ns)}/namespacemembers`, members);
   }
+  /** Gives a member another project role (KubeSphere: PUT with `{username, roleRef}`). */
+  updateProjectMember(ns: string, member: Member) {
+    return this.api.put<Member>(`${IAM}/namespaces/${enc(ns)}/namespacemembers/${enc(member.username)}`, member);
+  }
   removeProjectMember(ns: string, user: string) {
     return this.api.delete(`${IAM}/namespaces/${enc(ns)}/namespacemembers/${enc(user)}`);
   }
   projectRoles(ns: string, q: ListQuery, signal?: AbortSignal) {
     return this.list(`${IAM}/namespaces/${enc(ns)}/roles`, q, signal);
+  }
+
+  // --- roles (platform, workspace, project) ----------------------------------------------------
+  /** The collection path of the roles at a level. */
+  static rolesPath(at: RoleLevel): string {
+    switch (at.scope) {
+      case 'global':
+        return `${IAM}/globalroles`;
+      case 'workspace':
+        return `${IAM}/workspaces/${enc(at.workspace)}/workspaceroles`;
+      case 'namespace':
+        return `${IAM}/namespaces/${enc(at.namespace)}/roles`;
+    }
+  }
+  roles(at: RoleLevel, q: ListQuery, signal?: AbortSignal) {
+    return this.list(Platform.rolesPath(at), q, signal);
+  }
+  role(at: RoleLevel, name: string) {
+    return this.api.get<K8sObject>(`${Platform.rolesPath(at)}/${enc(name)}`);
+  }
+  createRole(at: RoleLevel, role: K8sObject) {
+    return this.api.post<K8sObject>(Platform.rolesPath(at), role);
+  }
+  updateRole(at: RoleLevel, role: K8sObject) {
+    return this.api.put<K8sObject>(`${Platform.rolesPath(at)}/${enc(role.metadata.name)}`, role);
+  }
+  deleteRole(at: RoleLevel, name: string) {
+    return this.api.delete(`${Platform.rolesPath(at)}/${enc(name)}`);
+  }
+  /** The role templates (whole objects, for their display names) the user holds at a scope. */
+  async roleTemplateObjects(user: string, at: RoleLevel, signal?: AbortSignal): Promise<K8sObject[]> {
+    const where = at.scope === 'workspace' ? { workspace: at.workspace } : at.scope === 'namespace' ? { namespace: at.namespace } : {};
+    const body = await this.api.get<unknown>(`${IAM}/users/${enc(user)}/roletemplates`, { scope: at.scope, ...where }, signal);
+    const held = normalizeList<K8sObject>(body).items;
+    if (held.length) return held;
+    // A platform administrator may be answered only at the global scope: read the templates themselves.
+    const all = await this.api
+      .get<unknown>('/apis/iam.kubesphere.io/v1beta1/roletemplates', { labelSelector: `iam.kubesphere.io/scope=${at.scope}` }, signal)
+      .catch(() => undefined);
+    return normalizeList<K8sObject>(all).items;
   }
 
   // --- Kubernetes objects ------------------------------------------------------------------------
@@ -148,6 +196,10 @@ export class Platform {
   /** What `kubectl rollout restart` does: a new pod-template annotation rolls every pod. */
   restart(kind: Kind, name: string, namespace: string, at: Date = new Date()) {
     return this.api.patch(k8sPath(kind, namespace, name), { spec: { template: { metadata: { annotations: { [ANNOTATIONS.restartedAt]: at.toISOString() } } } } });
+  }
+  /** One revision of a Deployment (its ReplicaSet) or StatefulSet/DaemonSet (its ControllerRevision), through the resources API. */
+  revision(namespace: string, workload: 'deployments' | 'statefulsets' | 'daemonsets', name: string, revision: number) {
+    return this.api.get<K8sObject>(`/kapis/resources.kubesphere.io/v1alpha2/namespaces/${enc(namespace)}/${workload}/${enc(name)}/revisions/${revision}`);
   }
   events(namespace: string, involved: { name: string; uid?: string }) {
     const fieldSelector = [`involvedObject.name=${involved.name}`, involved.uid ? `involvedObject.uid=${involved.uid}` : ''].filter(Boolean).join(',');

@@ -46,6 +46,9 @@ export interface Member {
   roleRef: string;
 }
 
+/** Where roles live: the platform (GlobalRoles), a workspace (WorkspaceRoles) or a project (Roles). */
+export type RoleLevel = { scope: 'global' } | { scope: 'workspace'; workspace: string } | { scope: 'namespace'; namespace: string };
+
 export const ANNOTATIONS = {
   alias: 'kubesphere.io/alias-name',
   description: 'kubesphere.io/description',
@@ -55,6 +58,7 @@ export const ANNOTATIONS = {
   restartedAt: 'kubectl.kubernetes.io/restartedAt',
   workspaceRole: 'iam.kubesphere.io/workspacerole',
   role: 'iam.kubesphere.io/role',
+  aggregationRoles: 'iam.kubesphere.io/aggregation-roles',
 } as const;
 
 export const WORKSPACE_LABEL = 'kubesphere.io/workspace';

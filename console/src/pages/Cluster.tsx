@@ -44,20 +44,56 @@ function nodeStatus(n: K8sObject): string {
   return conditions.find((c) => c.type === 'Ready')?.status === 'True' ? 'running' : 'warning';
 }
 
+/** A cluster-scoped object's YAML, editable (with dry-run) when Kubernetes allows the caller to update it. */
+function ObjectYaml({ kind, name, onClose }: { kind: Kind; name: string; onClose: (changed: boolean) => void }) {
+  const { platform } = useApp();
+  const obj = useAsync(() => platform.get(kind, name), [kind.plural, name]);
+  const canEdit = useCan({ verb: 'update', group: kind.group, resource: kind.plural, name });
+  return (
+    <Modal opened onClose={() => onClose(false)} title={`${kind.kind}: ${name}`} size="xl">
+      <ErrorAlert error={obj.error} onRetry={obj.reload} />
+      {obj.loading && !obj.data ? <Loading /> : null}
+      {obj.data ? <YamlEditor key={obj.data.metadata.resourceVersion} initial={obj.data} save={canEdit ? (next, dryRun) => platform.replace(kind, next, dryRun) : undefined} onDone={() => onClose(true)} onCancel={() => onClose(false)} /> : null}
+    </Modal>
+  );
+}
+
 function Nodes() {
   const { platform } = useApp();
   const { t } = useI18n();
+  const [open, setOpen] = useState<string>();
+  const [reload, setReload] = useState(0);
   return (
     <div>
       <PageTitle title={t('menu.nodes')} />
+      {open ? (
+        <ObjectYaml
+          kind={KINDS.nodes}
+          name={open}
+          onClose={(changed) => {
+            setOpen(undefined);
+            if (changed) setReload((r) => r + 1);
+          }}
+        />
+      ) : null}
       <ResourceTable<K8sObject>
         label={t('menu.nodes')}
         fetch={(q, s) => platform.resources('nodes', q, undefined, s)}
         statuses={[...KINDS.nodes.statuses]}
+        reloadKey={reload}
         rowKey={(n) => n.metadata.name}
         initialSort="name"
         columns={[
-          { key: 'name', title: t('col.name'), render: (n) => n.metadata.name, sortBy: 'name' },
+          {
+            key: 'name',
+            title: t('col.name'),
+            sortBy: 'name',
+            render: (n) => (
+              <Anchor component="button" onClick={() => setOpen(n.metadata.name)}>
+                {n.metadata.name}
+              </Anchor>
+            ),
+          },
           { key: 'status', title: t('col.status'), render: (n) => <StateBadge state={nodeStatus(n)} /> },
           { key: 'version', title: t('cluster.version'), render: (n) => String((n.status as { nodeInfo?: { kubeletVersion?: string } } | undefined)?.nodeInfo?.kubeletVersion ?? '-') },
           { key: 'created', title: t('col.created'), render: (n) => age(n.metadata.creationTimestamp), sortBy: 'createTime' },
@@ -70,12 +106,25 @@ function Nodes() {
 function Namespaces() {
   const { platform } = useApp();
   const { t } = useI18n();
+  const [open, setOpen] = useState<string>();
+  const [reload, setReload] = useState(0);
   return (
     <div>
       <PageTitle title={t('menu.namespaces')} />
+      {open ? (
+        <ObjectYaml
+          kind={KINDS.namespaces}
+          name={open}
+          onClose={(changed) => {
+            setOpen(undefined);
+            if (changed) setReload((r) => r + 1);
+          }}
+        />
+      ) : null}
       <ResourceTable<K8sObject>
         label={t('menu.namespaces')}
         fetch={(q, s) => platform.resources('namespaces', q, undefined, s)}
+        reloadKey={reload}
         rowKey={(n) => n.metadata.name}
         columns={[
           {
@@ -92,6 +141,15 @@ function Namespaces() {
               ),
           },
           { key: 'workspace', title: t('menu.workspace'), render: (n) => n.metadata.labels?.[WORKSPACE_LABEL] ?? '-' },
+          {
+            key: 'yaml',
+            title: 'YAML',
+            render: (n) => (
+              <Button size="xs" variant="subtle" onClick={() => setOpen(n.metadata.name)} aria-label={t('cluster.yamlOf', { name: n.metadata.name })}>
+                YAML
+              </Button>
+            ),
+          },
           { key: 'status', title: t('col.status'), render: (n) => <StateBadge state={String((n.status as { phase?: string } | undefined)?.phase ?? '-')} /> },
           { key: 'created', title: t('col.created'), render: (n) => age(n.metadata.creationTimestamp), sortBy: 'createTime' },
         ]}

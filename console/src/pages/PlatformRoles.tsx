@@ -1,16 +1,16 @@
-// Platform roles (GlobalRoles), read-only.
+// Platform roles (GlobalRoles): built-in ones read-only, custom ones edited by role templates.
 
-import { useApp } from '../app/context';
+import { holds } from '../api/permissions';
+import { useTemplates } from '../app/hooks';
+import { Loading } from '../components/Feedback';
 import { useI18n } from '../i18n';
-import { PageTitle, RolesList } from './common';
+import { RolesPage } from './Roles';
+
+const AT = { scope: 'global' } as const;
 
 export default function PlatformRoles() {
-  const { platform } = useApp();
   const { t } = useI18n();
-  return (
-    <div>
-      <PageTitle title={t('menu.platformRoles')} />
-      <RolesList label={t('menu.platformRoles')} fetch={(q) => platform.globalRoles(q)} />
-    </div>
-  );
+  const templates = useTemplates('global');
+  if (!templates) return <Loading />;
+  return <RolesPage at={AT} title={t('menu.platformRoles')} canManage={holds(templates, 'global-manage-roles')} />;
 }

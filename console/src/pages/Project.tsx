@@ -1,7 +1,7 @@
 // One project: its menu (from the namespace-scope role templates) and its pages.
 
 import { Card, Group, Text } from '@mantine/core';
-import { lazy } from 'react';
+import { lazy, useMemo } from 'react';
 import { Navigate, Route, Routes, useParams } from 'react-router-dom';
 import { holds, PROJECT_MENU, visible } from '../api/permissions';
 import { ANNOTATIONS } from '../api/types';
@@ -10,7 +10,8 @@ import { useTemplates } from '../app/hooks';
 import { SideMenu } from '../app/Layout';
 import { Loading } from '../components/Feedback';
 import { useI18n } from '../i18n';
-import { Members, PageTitle, RolesList } from './common';
+import { Members, PageTitle } from './common';
+import { RolesPage } from './Roles';
 
 const Workloads = lazy(() => import('./Workloads'));
 const WorkloadDetail = lazy(() => import('./WorkloadDetail'));
@@ -37,7 +38,7 @@ export default function Project() {
           <Route path="workloads/:kind" element={<Workloads ns={ns} />} />
           <Route path="workloads/:kind/:name" element={<WorkloadDetail ns={ns} />} />
           <Route path="members" element={<ProjectMembers ns={ns} canManage={holds(templates, 'namespace-manage-members')} />} />
-          <Route path="roles" element={<ProjectRoles ns={ns} />} />
+          <Route path="roles" element={<ProjectRoles ns={ns} canManage={holds(templates, 'namespace-manage-roles')} />} />
           <Route path=":plural/*" element={<Resources ns={ns} />} />
         </Routes>
       </div>
@@ -57,19 +58,15 @@ function ProjectMembers({ ns, canManage }: { ns: string; canManage: boolean }) {
         roleAnnotation={ANNOTATIONS.role}
         canManage={canManage}
         add={(username, roleRef) => platform.addProjectMembers(ns, [{ username, roleRef }])}
+        change={(username, roleRef) => platform.updateProjectMember(ns, { username, roleRef })}
         remove={(u) => platform.removeProjectMember(ns, u)}
       />
     </div>
   );
 }
 
-function ProjectRoles({ ns }: { ns: string }) {
-  const { platform } = useApp();
+function ProjectRoles({ ns, canManage }: { ns: string; canManage: boolean }) {
   const { t } = useI18n();
-  return (
-    <div>
-      <PageTitle title={t('menu.projectRoles')} />
-      <RolesList label={t('menu.projectRoles')} fetch={(q, s) => platform.projectRoles(ns, q, s)} />
-    </div>
-  );
+  const at = useMemo(() => ({ scope: 'namespace' as const, namespace: ns }), [ns]);
+  return <RolesPage at={at} title={t('menu.projectRoles')} canManage={canManage} />;
 }

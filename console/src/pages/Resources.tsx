@@ -12,6 +12,8 @@ import { ResourceTable } from '../components/ResourceTable';
 import { YamlEditor } from '../components/Yaml';
 import { useI18n, type MessageKey } from '../i18n';
 import { age, ConfirmDelete, PageTitle, StateBadge } from './common';
+import { ResourceFormDialog } from './ResourceForms';
+import { decodeBase64 } from './resourceForms';
 import { yamlTemplate } from './workloadStatus';
 
 const PLURALS = ['services', 'configmaps', 'secrets', 'persistentvolumeclaims'] as const;
@@ -52,6 +54,7 @@ function ResourceList({ ns, plural, can }: { ns: string; plural: Plural; can: Ve
   const { t } = useI18n();
   const kind: Kind = KINDS[plural];
   const [creating, setCreating] = useState(false);
+  const [formOpen, setFormOpen] = useState(false);
   const [deleting, setDeleting] = useState<string>();
   const [reload, setReload] = useState(0);
   return (
@@ -93,12 +96,27 @@ function ResourceList({ ns, plural, can }: { ns: string; plural: Plural; can: Ve
         ]}
         toolbar={
           can.create ? (
-            <Button onClick={() => setCreating(true)} data-testid="create-yaml">
-              {t('action.create')}
-            </Button>
+            <>
+              <Button onClick={() => setFormOpen(true)} data-testid="create-form">
+                {t('action.create')}
+              </Button>
+              <Button variant="light" onClick={() => setCreating(true)} data-testid="create-yaml">
+                {t('action.createYaml')}
+              </Button>
+            </>
           ) : null
         }
       />
+      {formOpen ? (
+        <ResourceFormDialog
+          plural={plural}
+          ns={ns}
+          onClose={(done) => {
+            setFormOpen(false);
+            if (done) setReload((r) => r + 1);
+          }}
+        />
+      ) : null}
       {creating ? (
         <Modal opened onClose={() => setCreating(false)} title={t('action.createYaml')} size="xl">
           <YamlEditor
@@ -127,14 +145,6 @@ function ResourceList({ ns, plural, can }: { ns: string; plural: Plural; can: Ve
   );
 }
 
-function decode(b64: string): string {
-  try {
-    return new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
-  } catch {
-    return b64;
-  }
-}
-
 function ResourceDetail({ ns, plural, can }: { ns: string; plural: Plural; can: Verbs }) {
   const { name = '' } = useParams();
   const { platform } = useApp();
@@ -144,6 +154,7 @@ function ResourceDetail({ ns, plural, can }: { ns: string; plural: Plural; can: 
   const obj = useAsync(() => platform.get(kind, name, ns), [plural, name, ns]);
   const [revealed, setRevealed] = useState<Set<string>>(new Set());
   const [editing, setEditing] = useState(false);
+  const [formEditing, setFormEditing] = useState(false);
   const [deleting, setDeleting] = useState(false);
   if (obj.loading && !obj.data) return <Loading />;
   if (!obj.data) return <ErrorAlert error={obj.error} onRetry={obj.reload} />;
@@ -155,6 +166,11 @@ function ResourceDetail({ ns, plural, can }: { ns: string; plural: Plural; can: 
   return (
     <div>
       <PageTitle title={`${t(`menu.${plural}` as MessageKey)}: ${name}`}>
+        {can.update && (plural === 'configmaps' || plural === 'secrets') ? (
+          <Button variant="light" onClick={() => setFormEditing(true)} data-testid="edit-form">
+            {t('action.edit')}
+          </Button>
+        ) : null}
         {can.update ? (
           <Button variant="light" onClick={() => setEditing(true)} data-testid="edit-yaml">
             {t('action.editYaml')}
@@ -193,7 +209,7 @@ function ResourceDetail({ ns, plural, can }: { ns: string; plural: Plural; can: 
                       </Button>
                     ) : (
                       <Code block className="mono" data-testid={`value-${k}`}>
-                        {secret ? decode(v) : v}
+                        {secret ? (decodeBase64(v) ?? t('secrets.binaryValue', { n: Math.floor((v.length * 3) / 4) })) : v}
                       </Code>
                     )}
                   </Table.Td>
@@ -216,6 +232,17 @@ function ResourceDetail({ ns, plural, can }: { ns: string; plural: Plural; can: 
             onCancel={() => setEditing(false)}
           />
         </Modal>
+      ) : null}
+      {formEditing ? (
+        <ResourceFormDialog
+          plural={plural}
+          ns={ns}
+          existing={o}
+          onClose={(done) => {
+            setFormEditing(false);
+            if (done) obj.reload();
+          }}
+        />
       ) : null}
       {deleting ? (
         <ConfirmDelete

@@ -3,6 +3,7 @@
 import { Button, Group, Menu, Modal, PasswordInput, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
 import { messageOf } from '../api/errors';
+import type { ListQuery } from '../api/query';
 import { holds } from '../api/permissions';
 import { ANNOTATIONS, type User } from '../api/types';
 import { useApp } from '../app/context';
@@ -10,7 +11,7 @@ import { useAsync, useTemplates } from '../app/hooks';
 import { ResourceTable } from '../components/ResourceTable';
 import { useI18n } from '../i18n';
 import { age, ConfirmDelete, PageTitle, StateBadge } from './common';
-import { emailProblem, nameProblem, passwordProblem } from './forms';
+import { emailProblem, nameProblem, passwordProblem, stateAfterUpdate } from './forms';
 
 type Dialog = { kind: 'create' } | { kind: 'edit'; user: User } | { kind: 'password'; user: User } | { kind: 'delete'; user: User };
 
@@ -22,38 +23,73 @@ export default function Users() {
   const [dialog, setDialog] = useState<Dialog>();
   const [reload, setReload] = useState(0);
   const [error, setError] = useState<string>();
+  const [notice, setNotice] = useState<string>();
+  // The state each user was just given here, shown until the list (read from a cache that trails
+  // writes by a moment) says the same.
+  const [states, setStates] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState<string>();
   const done = (changed: boolean) => {
     setDialog(undefined);
     if (changed) setReload((r) => r + 1);
   };
   const setState = async (user: User, state: 'Active' | 'Disabled') => {
+    const name = user.metadata.name;
     setError(undefined);
+    setNotice(undefined);
+    setBusy(name);
     try {
-      await platform.updateUser({ ...user, status: { ...user.status, state } });
+      // Start from the stored user, not the list row: the row may be older than a change just made.
+      const fresh = await platform.user(name);
+      const saved = await platform.updateUser({ ...fresh, status: { ...fresh.status, state } });
+      let now = stateAfterUpdate(saved, state);
+      // The answer may predate the status write (a server that sets status separately): read again.
+      if (now !== state) now = stateAfterUpdate(await platform.user(name), state);
+      if (now !== state) {
+        setError(t('users.stateNotChanged', { name, state: t(state === 'Disabled' ? 'status.Disabled' : 'status.Active'), now: now ?? '-' }));
+        return;
+      }
+      setStates((m) => ({ ...m, [name]: state }));
+      setNotice(t(state === 'Disabled' ? 'users.disabledNotice' : 'users.enabledNotice', { name }));
       setReload((r) => r + 1);
     } catch (e) {
-      setError(messageOf(e));
+      setError(t(state === 'Disabled' ? 'users.disableFailed' : 'users.enableFailed', { name, reason: messageOf(e) }));
+    } finally {
+      setBusy(undefined);
     }
+  };
+  const fetchUsers = async (q: ListQuery, signal: AbortSignal) => {
+    const list = await platform.users(q, signal);
+    setStates((m) => {
+      const left = { ...m };
+      for (const u of list.items) if (left[u.metadata.name] === (u.status?.state ?? 'Active')) delete left[u.metadata.name];
+      return Object.keys(left).length === Object.keys(m).length ? m : left;
+    });
+    return list;
   };
 
   return (
     <div>
       <PageTitle title={t('menu.users')} />
       {error ? (
-        <Text c="red" role="alert" mb="sm">
+        <Text c="red" role="alert" mb="sm" data-testid="users-error">
           {error}
+        </Text>
+      ) : null}
+      {notice ? (
+        <Text c="green" role="status" mb="sm" data-testid="users-notice">
+          {notice}
         </Text>
       ) : null}
       <ResourceTable<User>
         label={t('menu.users')}
-        fetch={(q, signal) => platform.users(q, signal)}
+        fetch={fetchUsers}
         reloadKey={reload}
         rowKey={(u) => u.metadata.name}
         columns={[
           { key: 'name', title: t('col.name'), render: (u) => u.metadata.name, sortBy: 'name' },
           { key: 'email', title: t('users.email'), render: (u) => u.spec?.email ?? '' },
           { key: 'role', title: t('users.platformRole'), render: (u) => u.metadata.annotations?.[ANNOTATIONS.globalRole] ?? '-' },
-          { key: 'state', title: t('col.status'), render: (u) => <StateBadge state={u.status?.state ?? 'Active'} /> },
+          { key: 'state', title: t('col.status'), render: (u) => <StateBadge state={states[u.metadata.name] ?? u.status?.state ?? 'Active'} /> },
           { key: 'login', title: t('users.lastLogin'), render: (u) => (u.status?.lastLoginTime ? age(u.status.lastLoginTime) : t('users.never')) },
           { key: 'created', title: t('col.created'), render: (u) => age(u.metadata.creationTimestamp), sortBy: 'createTime' },
           ...(canManage
@@ -64,14 +100,14 @@ export default function Users() {
                   render: (u: User) => (
                     <Menu>
                       <Menu.Target>
-                        <Button size="xs" variant="subtle" aria-label={t('users.actionsFor', { name: u.metadata.name })}>
+                        <Button size="xs" variant="subtle" loading={busy === u.metadata.name} aria-label={t('users.actionsFor', { name: u.metadata.name })}>
                           {t('col.actions')} ▾
                         </Button>
                       </Menu.Target>
                       <Menu.Dropdown>
                         <Menu.Item onClick={() => setDialog({ kind: 'edit', user: u })}>{t('action.edit')}</Menu.Item>
                         <Menu.Item onClick={() => setDialog({ kind: 'password', user: u })}>{t('users.resetPassword')}</Menu.Item>
-                        {u.status?.state === 'Disabled' ? (
+                        {(states[u.metadata.name] ?? u.status?.state) === 'Disabled' ? (
                           <Menu.Item onClick={() => void setState(u, 'Active')}>{t('users.enable')}</Menu.Item>
                         ) : (
                           <Menu.Item onClick={() => void setState(u, 'Disabled')}>{t('users.disable')}</Menu.Item>

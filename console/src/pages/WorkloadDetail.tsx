@@ -1,6 +1,6 @@
 // A workload's detail: summary, pods, events, revisions and its YAML (view, or edit with dry-run).
 
-import { Button, Group, Stack, Table, Tabs, Text } from '@mantine/core';
+import { Anchor, Button, Group, Modal, Stack, Table, Tabs, Text } from '@mantine/core';
 import { useState } from 'react';
 import { useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { KINDS, WORKLOAD_KINDS, type KindName } from '../api/kinds';
@@ -12,7 +12,8 @@ import { ErrorAlert, Loading } from '../components/Feedback';
 import { YamlEditor } from '../components/Yaml';
 import { useI18n, type MessageKey } from '../i18n';
 import { age, ConfirmDelete, PageTitle, StateBadge } from './common';
-import { imagesOf, workloadSummary } from './workloadStatus';
+import { messageOf } from '../api/errors';
+import { containerRows, imagesOf, revisionOf, specFacts, workloadSummary } from './workloadStatus';
 import { ScaleDialog } from './Workloads';
 
 export default function WorkloadDetail({ ns }: { ns: string }) {
@@ -26,6 +27,8 @@ export default function WorkloadDetail({ ns }: { ns: string }) {
   const can = useVerbs(kind, ns);
   const [scaling, setScaling] = useState(false);
   const [deleting, setDeleting] = useState(false);
+  const [restart, setRestart] = useState<{ busy: boolean; error?: string; done?: boolean }>({ busy: false });
+  const [openRevision, setOpenRevision] = useState<number>();
   const obj = useAsync(() => platform.get(kind, name, ns), [kindName, name, ns]);
   const tab = params.get('tab') ?? 'overview';
 
@@ -52,11 +55,26 @@ export default function WorkloadDetail({ ns }: { ns: string }) {
   if (!obj.data) return <ErrorAlert error={obj.error} onRetry={obj.reload} />;
   const o = obj.data;
   const summary = workloadSummary(kindName, o);
-  const revisionOf = (r: K8sObject) => r.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? String((r as { revision?: number }).revision ?? '-');
+  const restartable = kindName === 'deployments' || kindName === 'statefulsets' || kindName === 'daemonsets';
+  const doRestart = async () => {
+    setRestart({ busy: true });
+    try {
+      await platform.restart(kind, name, ns);
+      setRestart({ busy: false, done: true });
+      obj.reload();
+    } catch (e) {
+      setRestart({ busy: false, error: messageOf(e) });
+    }
+  };
 
   return (
     <div>
       <PageTitle title={`${t(`kind.${kindName}` as MessageKey)}: ${name}`}>
+        {can.update && restartable ? (
+          <Button variant="light" onClick={() => void doRestart()} loading={restart.busy} data-testid="restart">
+            {t('workloads.restart')}
+          </Button>
+        ) : null}
         {can.scale ? (
           <Button variant="light" onClick={() => setScaling(true)} data-testid="scale">
             {t('workloads.scale')}
@@ -69,6 +87,16 @@ export default function WorkloadDetail({ ns }: { ns: string }) {
         ) : null}
       </PageTitle>
       <ErrorAlert error={obj.error} onRetry={obj.reload} />
+      {restart.error ? (
+        <Text c="red" role="alert" mb="sm">
+          {restart.error}
+        </Text>
+      ) : null}
+      {restart.done ? (
+        <Text c="green" role="status" mb="sm" data-testid="restart-done">
+          {t('workloads.restarted')}
+        </Text>
+      ) : null}
       <Tabs value={tab} onChange={(v) => setParams(v && v !== 'overview' ? { tab: v } : {})}>
         <Tabs.List>
           <Tabs.Tab value="overview">{t('detail.overview')}</Tabs.Tab>
@@ -90,6 +118,41 @@ export default function WorkloadDetail({ ns }: { ns: string }) {
                 {t('col.created')}: {age(o.metadata.creationTimestamp)}
               </Text>
             </Group>
+            <Text fw={600}>{t('detail.spec')}</Text>
+            <Table aria-label={t('detail.spec')} data-testid="spec">
+              <Table.Tbody>
+                {specFacts(kindName, o).map(([k, v]) => (
+                  <Table.Tr key={k}>
+                    <Table.Th w={200}>{k}</Table.Th>
+                    <Table.Td>{v}</Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+            <Text fw={600}>{t('detail.containers')}</Text>
+            <Table aria-label={t('detail.containers')}>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>{t('col.name')}</Table.Th>
+                  <Table.Th>{t('workloads.image')}</Table.Th>
+                  <Table.Th>{t('forms.ports')}</Table.Th>
+                  <Table.Th>{t('detail.resources')}</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {containerRows(o).map((c) => (
+                  <Table.Tr key={`${c.init}-${c.name}`}>
+                    <Table.Td>
+                      {c.name}
+                      {c.init ? ` (${t('detail.init')})` : ''}
+                    </Table.Td>
+                    <Table.Td className="mono">{c.image}</Table.Td>
+                    <Table.Td>{c.ports || '-'}</Table.Td>
+                    <Table.Td>{c.resources || '-'}</Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
             <Text fw={600}>{t('detail.pods')}</Text>
             <ErrorAlert error={related.error} onRetry={related.reload} />
             <Table aria-label={t('detail.pods')}>
@@ -117,6 +180,11 @@ export default function WorkloadDetail({ ns }: { ns: string }) {
           </Stack>
         </Tabs.Panel>
         <Tabs.Panel value="events" pt="md">
+          <Group justify="flex-end">
+            <Button size="xs" variant="subtle" onClick={related.reload} loading={related.loading}>
+              {t('action.refresh')}
+            </Button>
+          </Group>
           <Table aria-label={t('detail.events')}>
             <Table.Thead>
               <Table.Tr>
@@ -143,6 +211,11 @@ export default function WorkloadDetail({ ns }: { ns: string }) {
           {related.data && related.data.events.length === 0 ? <Text c="dimmed">{t('list.empty')}</Text> : null}
         </Tabs.Panel>
         <Tabs.Panel value="revisions" pt="md">
+          <Group justify="flex-end">
+            <Button size="xs" variant="subtle" onClick={related.reload} loading={related.loading} data-testid="refresh-revisions">
+              {t('action.refresh')}
+            </Button>
+          </Group>
           <Table aria-label={t('detail.revisions')}>
             <Table.Thead>
               <Table.Tr>
@@ -152,11 +225,19 @@ export default function WorkloadDetail({ ns }: { ns: string }) {
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
-              {(related.data?.revisions ?? [])
-                .sort((a, b) => Number(revisionOf(b)) - Number(revisionOf(a)))
+              {[...(related.data?.revisions ?? [])]
+                .sort((a, b) => (revisionOf(b) ?? 0) - (revisionOf(a) ?? 0))
                 .map((r) => (
                   <Table.Tr key={r.metadata.name}>
-                    <Table.Td>#{revisionOf(r)}</Table.Td>
+                    <Table.Td>
+                      {revisionOf(r) !== undefined && restartable ? (
+                        <Anchor component="button" onClick={() => setOpenRevision(revisionOf(r))} aria-label={t('detail.revisionNamed', { n: revisionOf(r) ?? '' })}>
+                          #{revisionOf(r)}
+                        </Anchor>
+                      ) : (
+                        `#${revisionOf(r) ?? '-'}`
+                      )}
+                    </Table.Td>
                     <Table.Td>{r.metadata.name}</Table.Td>
                     <Table.Td>{age(r.metadata.creationTimestamp)}</Table.Td>
                   </Table.Tr>
@@ -178,6 +259,7 @@ export default function WorkloadDetail({ ns }: { ns: string }) {
           ) : null}
         </Tabs.Panel>
       </Tabs>
+      {openRevision !== undefined && restartable ? <RevisionDialog ns={ns} workload={kindName} name={name} revision={openRevision} onClose={() => setOpenRevision(undefined)} /> : null}
       {scaling ? (
         <ScaleDialog
           kind={kind}
@@ -201,5 +283,19 @@ export default function WorkloadDetail({ ns }: { ns: string }) {
         />
       ) : null}
     </div>
+  );
+}
+
+/** One revision as the resources API returns it, shown read-only. */
+function RevisionDialog({ ns, workload, name, revision, onClose }: { ns: string; workload: 'deployments' | 'statefulsets' | 'daemonsets'; name: string; revision: number; onClose: () => void }) {
+  const { platform } = useApp();
+  const { t } = useI18n();
+  const rev = useAsync(() => platform.revision(ns, workload, name, revision), [ns, workload, name, revision]);
+  return (
+    <Modal opened onClose={onClose} title={t('detail.revisionNamed', { n: revision })} size="xl">
+      <ErrorAlert error={rev.error} onRetry={rev.reload} />
+      {rev.loading && !rev.data ? <Loading /> : null}
+      {rev.data ? <YamlEditor initial={rev.data} /> : null}
+    </Modal>
   );
 }

@@ -12,7 +12,7 @@ import { ResourceTable } from '../components/ResourceTable';
 import { YamlEditor } from '../components/Yaml';
 import { useI18n, type MessageKey } from '../i18n';
 import { age, ConfirmDelete, PageTitle, StateBadge } from './common';
-import { deploymentFormProblems, deploymentFromForm, type ContainerForm } from './forms';
+import { hasReplicas, workloadFormProblems, workloadFromForm, type ContainerForm, type FormKind } from './forms';
 import { imagesOf, workloadSummary, yamlTemplate } from './workloadStatus';
 
 type Dialog = { kind: 'form' } | { kind: 'yaml' } | { kind: 'scale'; obj: K8sObject } | { kind: 'delete'; obj: K8sObject };
@@ -125,7 +125,7 @@ export default function Workloads({ ns }: { ns: string }) {
         toolbar={
           can.create ? (
             <>
-              {name === 'deployments' ? (
+              {name !== 'pods' ? (
                 <Button onClick={() => setDialog({ kind: 'form' })} data-testid="create-form">
                   {t('action.create')}
                 </Button>
@@ -137,7 +137,7 @@ export default function Workloads({ ns }: { ns: string }) {
           ) : null
         }
       />
-      {dialog?.kind === 'form' ? <DeploymentForm ns={ns} onClose={close} /> : null}
+      {dialog?.kind === 'form' && name !== 'pods' ? <WorkloadForm kind={name as FormKind} ns={ns} onClose={close} /> : null}
       {dialog?.kind === 'yaml' ? (
         <Modal opened onClose={() => close(false)} title={t('action.createYaml')} size="xl">
           <YamlEditor initial={yamlTemplate(name, ns)} save={(obj, dryRun) => platform.create(kind, obj, ns, dryRun)} onDone={() => close(true)} onCancel={() => close(false)} />
@@ -188,22 +188,22 @@ export function ScaleDialog({ kind, ns, obj, onClose }: { kind: Kind; ns: string
   );
 }
 
-function DeploymentForm({ ns, onClose }: { ns: string; onClose: (changed: boolean) => void }) {
+function WorkloadForm({ kind, ns, onClose }: { kind: FormKind; ns: string; onClose: (changed: boolean) => void }) {
   const { platform } = useApp();
   const { t } = useI18n();
-  const [form, setForm] = useState<ContainerForm>({ name: '', image: '', replicas: 1, env: [] });
-  const [problems, setProblems] = useState<ReturnType<typeof deploymentFormProblems>>({});
+  const [form, setForm] = useState<ContainerForm>({ name: '', image: '', replicas: 1, env: [], schedule: kind === 'cronjobs' ? '*/5 * * * *' : undefined });
+  const [problems, setProblems] = useState<ReturnType<typeof workloadFormProblems>>({});
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const p = deploymentFormProblems(form);
+    const p = workloadFormProblems(kind, form);
     setProblems(p);
     if (Object.keys(p).length) return;
     setBusy(true);
     setError(undefined);
     try {
-      await platform.create(KINDS.deployments, deploymentFromForm(ns, form), ns);
+      await platform.create(KINDS[kind], workloadFromForm(kind, ns, form), ns);
       onClose(true);
     } catch (err) {
       setError(messageOf(err));
@@ -213,12 +213,13 @@ function DeploymentForm({ ns, onClose }: { ns: string; onClose: (changed: boolea
   };
   const err = (k: keyof typeof problems) => (problems[k] ? t(problems[k]) : undefined);
   return (
-    <Modal opened onClose={() => onClose(false)} title={t('workloads.createDeployment')}>
+    <Modal opened onClose={() => onClose(false)} title={t('workloads.createKind', { kind: t(`kind.${kind}` as MessageKey) })}>
       <form onSubmit={submit}>
         <Stack>
           <TextInput label={t('col.name')} value={form.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} error={err('name')} required data-autofocus />
           <TextInput label={t('workloads.image')} placeholder="nginx:1.27" value={form.image} onChange={(e) => setForm({ ...form, image: e.currentTarget.value })} error={err('image')} required />
-          <NumberInput label={t('workloads.replicas')} value={form.replicas} onChange={(v) => setForm({ ...form, replicas: Number(v) })} min={0} max={1000} allowDecimal={false} error={err('replicas')} />
+          {hasReplicas(kind) ? <NumberInput label={t('workloads.replicas')} value={form.replicas} onChange={(v) => setForm({ ...form, replicas: Number(v) })} min={0} max={1000} allowDecimal={false} error={err('replicas')} /> : null}
+          {kind === 'cronjobs' ? <TextInput label={t('workloads.schedule')} value={form.schedule ?? ''} onChange={(e) => setForm({ ...form, schedule: e.currentTarget.value })} error={err('schedule')} required description={t('workloads.scheduleHint')} /> : null}
           <NumberInput label={t('workloads.port')} value={form.port ?? ''} onChange={(v) => setForm({ ...form, port: v === '' ? undefined : Number(v) })} min={1} max={65535} allowDecimal={false} error={err('port')} />
           {error ? (
             <Text c="red" size="sm" role="alert">

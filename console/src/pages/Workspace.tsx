@@ -1,7 +1,7 @@
 // One workspace: overview, projects (create, delete), members and workspace roles.
 
 import { Anchor, Button, Card, Group, Modal, Stack, Text, TextInput, Title } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
 import { Link, Route, Routes, useParams } from 'react-router-dom';
 import { messageOf } from '../api/errors';
 import { holds, visible, WORKSPACE_MENU } from '../api/permissions';
@@ -12,7 +12,8 @@ import { SideMenu } from '../app/Layout';
 import { ErrorAlert, Loading } from '../components/Feedback';
 import { ResourceTable } from '../components/ResourceTable';
 import { useI18n } from '../i18n';
-import { age, alias, ConfirmDelete, Members, PageTitle, RolesList, StateBadge } from './common';
+import { age, alias, ConfirmDelete, Members, PageTitle, StateBadge } from './common';
+import { RolesPage } from './Roles';
 import { nameProblem } from './forms';
 
 export default function Workspace() {
@@ -34,7 +35,7 @@ export default function Workspace() {
           <Route index element={<WorkspaceOverview ws={ws} />} />
           <Route path="projects" element={<WorkspaceProjects ws={ws} templates={templates} />} />
           <Route path="members" element={<WorkspaceMembers ws={ws} canManage={holds(templates, 'workspace-manage-members')} />} />
-          <Route path="roles" element={<WorkspaceRoles ws={ws} />} />
+          <Route path="roles" element={<WorkspaceRoles ws={ws} canManage={holds(templates, 'workspace-manage-roles')} />} />
         </Routes>
       </div>
     </Group>
@@ -225,19 +226,15 @@ function WorkspaceMembers({ ws, canManage }: { ws: string; canManage: boolean })
         roleAnnotation={ANNOTATIONS.workspaceRole}
         canManage={canManage}
         add={(username, roleRef) => platform.addWorkspaceMembers(ws, [{ username, roleRef }])}
+        change={(username, roleRef) => platform.updateWorkspaceMember(ws, { username, roleRef })}
         remove={(u) => platform.removeWorkspaceMember(ws, u)}
       />
     </div>
   );
 }
 
-function WorkspaceRoles({ ws }: { ws: string }) {
-  const { platform } = useApp();
+function WorkspaceRoles({ ws, canManage }: { ws: string; canManage: boolean }) {
   const { t } = useI18n();
-  return (
-    <div>
-      <PageTitle title={t('menu.workspaceRoles')} />
-      <RolesList label={t('menu.workspaceRoles')} fetch={(q, s) => platform.workspaceRoles(ws, q, s)} />
-    </div>
-  );
+  const at = useMemo(() => ({ scope: 'workspace' as const, workspace: ws }), [ws]);
+  return <RolesPage at={at} title={t('menu.workspaceRoles')} canManage={canManage} />;
 }

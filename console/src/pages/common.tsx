@@ -1,7 +1,7 @@
 // Pieces several pages share: ages, status badges, a delete confirmation, members and roles lists.
 
 import { Badge, Button, Group, Modal, Select, Stack, Text, TextInput, Title } from '@mantine/core';
-import { useState, type ReactNode } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { messageOf } from '../api/errors';
 import type { ListQuery } from '../api/query';
 import { ANNOTATIONS, type K8sObject, type ListResult, type User } from '../api/types';
@@ -96,6 +96,7 @@ export function Members({
   roleAnnotation,
   canManage,
   add,
+  change,
   remove,
 }: {
   list: (q: ListQuery, signal: AbortSignal) => Promise<ListResult<User>>;
@@ -103,11 +104,13 @@ export function Members({
   roleAnnotation: string;
   canManage: boolean;
   add: (username: string, role: string) => Promise<unknown>;
+  change: (username: string, role: string) => Promise<unknown>;
   remove: (username: string) => Promise<unknown>;
 }) {
   const { t } = useI18n();
   const [reload, setReload] = useState(0);
   const [inviting, setInviting] = useState(false);
+  const [changing, setChanging] = useState<User>();
   const [removing, setRemoving] = useState<string>();
   return (
     <>
@@ -127,9 +130,14 @@ export function Members({
                   key: 'actions',
                   title: t('col.actions'),
                   render: (u: User) => (
-                    <Button size="xs" variant="subtle" color="red" onClick={() => setRemoving(u.metadata.name)}>
-                      {t('members.remove')}
-                    </Button>
+                    <Group gap={4} wrap="nowrap">
+                      <Button size="xs" variant="subtle" onClick={() => setChanging(u)} aria-label={t('members.changeRoleOf', { name: u.metadata.name })}>
+                        {t('members.changeRole')}
+                      </Button>
+                      <Button size="xs" variant="subtle" color="red" onClick={() => setRemoving(u.metadata.name)} aria-label={t('members.removeNamed', { name: u.metadata.name })}>
+                        {t('members.remove')}
+                      </Button>
+                    </Group>
                   ),
                 },
               ]
@@ -149,6 +157,18 @@ export function Members({
           add={add}
           onClose={(done) => {
             setInviting(false);
+            if (done) setReload((r) => r + 1);
+          }}
+        />
+      ) : null}
+      {changing ? (
+        <ChangeRole
+          user={changing.metadata.name}
+          current={roleOf(changing, roleAnnotation)}
+          roles={roles}
+          change={change}
+          onClose={(done) => {
+            setChanging(undefined);
             if (done) setReload((r) => r + 1);
           }}
         />
@@ -213,20 +233,49 @@ function InviteMember({ roles, add, onClose }: { roles: (signal: AbortSignal) =>
   );
 }
 
-/** A read-only list of roles (platform, workspace or project). */
-export function RolesList({ fetch, label }: { fetch: (q: ListQuery, signal: AbortSignal) => Promise<ListResult<K8sObject>>; label: string }) {
+/** Gives a member another role at the same level (the members API replaces the binding). */
+function ChangeRole({ user, current, roles, change, onClose }: { user: string; current: string; roles: (signal: AbortSignal) => Promise<string[]>; change: (u: string, r: string) => Promise<unknown>; onClose: (done: boolean) => void }) {
   const { t } = useI18n();
+  const [role, setRole] = useState<string | null>(current === '-' ? null : current);
+  const loaded = useAsync(roles, []);
+  const [failed, setError] = useState<string>();
+  const error = failed ?? (loaded.error ? messageOf(loaded.error) : undefined);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!role) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      await change(user, role);
+      onClose(true);
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
   return (
-    <ResourceTable<K8sObject>
-      label={label}
-      fetch={fetch}
-      rowKey={(r) => r.metadata.name}
-      initialSort="name"
-      columns={[
-        { key: 'name', title: t('col.name'), render: (r) => r.metadata.name, sortBy: 'name' },
-        { key: 'description', title: t('col.description'), render: (r) => r.metadata.annotations?.[ANNOTATIONS.description] ?? alias(r) ?? '' },
-        { key: 'created', title: t('col.created'), render: (r) => age(r.metadata.creationTimestamp), sortBy: 'createTime' },
-      ]}
-    />
+    <Modal opened onClose={() => onClose(false)} title={t('members.changeRoleOf', { name: user })}>
+      <form onSubmit={submit}>
+        <Stack>
+          <Text size="sm">{t('members.currentRole', { role: current })}</Text>
+          <Select label={t('col.role')} data={loaded.data ?? []} value={role} onChange={setRole} required allowDeselect={false} placeholder={loaded.data ? undefined : t('state.loading')} data-autofocus />
+          {error ? (
+            <Text c="red" size="sm" role="alert">
+              {error}
+            </Text>
+          ) : null}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => onClose(false)}>
+              {t('action.cancel')}
+            </Button>
+            <Button type="submit" loading={busy} disabled={!role || role === current} data-testid="change-role-submit">
+              {t('action.save')}
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
   );
 }

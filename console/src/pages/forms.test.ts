@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fieldPath, lineOfField } from '../components/yaml/locate';
 import { toParams } from '../api/query';
 import { normalizeList } from '../api/types';
-import { deploymentFormProblems, deploymentFromForm, emailProblem, nameProblem, passwordProblem } from './forms';
+import { deploymentFormProblems, deploymentFromForm, emailProblem, nameProblem, passwordProblem, scheduleProblem, workloadFormProblems, workloadFromForm } from './forms';
 import { workloadSummary } from './workloadStatus';
 
 describe('forms', () => {
@@ -63,5 +63,33 @@ describe('server validation errors in the YAML', () => {
     expect(lineOfField(text, 'spec.template.spec.containers[0].image')).toBe(11);
     expect(lineOfField(text, 'spec.template.spec.containers[0].ports')).toBe(10);
     expect(lineOfField(text, 'status')).toBeUndefined();
+  });
+});
+
+describe('workload forms', () => {
+  const f = { name: 'tick', image: 'busybox:1.36', replicas: 3, env: [], schedule: '*/10 * * * *' };
+  it('builds each workload kind with what it requires', () => {
+    const sts = workloadFromForm('statefulsets', 'dev', f) as { kind: string; spec: { serviceName: string; replicas: number } };
+    expect(sts.kind).toBe('StatefulSet');
+    expect(sts.spec.serviceName).toBe('tick');
+    expect(sts.spec.replicas).toBe(3);
+    const ds = workloadFromForm('daemonsets', 'dev', f) as { spec: Record<string, unknown> };
+    expect(ds.spec.replicas).toBeUndefined();
+    const job = workloadFromForm('jobs', 'dev', f) as { spec: { selector?: unknown; template: { spec: { restartPolicy: string } } } };
+    expect(job.spec.selector).toBeUndefined();
+    expect(job.spec.template.spec.restartPolicy).toBe('Never');
+    const cj = workloadFromForm('cronjobs', 'dev', f) as { spec: { schedule: string; jobTemplate: { spec: { template: { spec: { restartPolicy: string; containers: { image: string }[] } } } } } };
+    expect(cj.spec.schedule).toBe('*/10 * * * *');
+    expect(cj.spec.jobTemplate.spec.template.spec.restartPolicy).toBe('OnFailure');
+    expect(cj.spec.jobTemplate.spec.template.spec.containers[0]?.image).toBe('busybox:1.36');
+  });
+
+  it('checks replicas only where they exist and schedules only for CronJobs', () => {
+    expect(workloadFormProblems('daemonsets', { ...f, replicas: -1 })).toEqual({});
+    expect(workloadFormProblems('deployments', { ...f, replicas: -1 })).toEqual({ replicas: 'form.replicasInvalid' });
+    expect(workloadFormProblems('cronjobs', { ...f, schedule: 'every minute' })).toEqual({ schedule: 'form.scheduleInvalid' });
+    expect(scheduleProblem('@hourly')).toBeUndefined();
+    expect(scheduleProblem('0 3 * * 1-5')).toBeUndefined();
+    expect(scheduleProblem('')).toBe('form.required');
   });
 });

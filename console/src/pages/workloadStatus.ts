@@ -83,3 +83,92 @@ export function yamlTemplate(kind: string, ns: string): string {
       return `metadata:\n  name: \n  namespace: ${ns}\n`;
   }
 }
+
+interface Container {
+  name?: string;
+  image?: string;
+  ports?: { containerPort?: number; protocol?: string; name?: string }[];
+  env?: unknown[];
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+}
+
+interface PodTemplate {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: { containers?: Container[]; initContainers?: Container[]; restartPolicy?: string };
+}
+
+/** The pod template of a workload (a CronJob's through its job template). */
+export function podTemplateOf(obj: K8sObject): PodTemplate | undefined {
+  const spec = obj.spec as { template?: PodTemplate; jobTemplate?: { spec?: { template?: PodTemplate } } } | undefined;
+  return spec?.template ?? spec?.jobTemplate?.spec?.template;
+}
+
+export interface ContainerRow {
+  name: string;
+  image: string;
+  ports: string;
+  resources: string;
+  init: boolean;
+}
+
+/** One row per container of the pod template: ports as `80/TCP`, requests and limits as `cpu 100m / 200m`. */
+export function containerRows(obj: K8sObject): ContainerRow[] {
+  const t = podTemplateOf(obj)?.spec;
+  const row = (c: Container, init: boolean): ContainerRow => {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    const keys = [...new Set([...Object.keys(req), ...Object.keys(lim)])].sort();
+    return {
+      name: c.name ?? '',
+      image: c.image ?? '',
+      ports: (c.ports ?? []).map((p) => `${p.containerPort ?? '?'}/${p.protocol ?? 'TCP'}`).join(', '),
+      resources: keys.map((k) => `${k} ${req[k] ?? '-'} / ${lim[k] ?? '-'}`).join('; '),
+      init,
+    };
+  };
+  return [...(t?.initContainers ?? []).map((c) => row(c, true)), ...(t?.containers ?? []).map((c) => row(c, false))];
+}
+
+/** The facts of a workload's spec worth a line each: strategy, selector, schedule, restart policy. */
+export function specFacts(kind: string, obj: K8sObject): [string, string][] {
+  const spec = (obj.spec ?? {}) as {
+    replicas?: number;
+    strategy?: { type?: string };
+    updateStrategy?: { type?: string };
+    selector?: { matchLabels?: Record<string, string> };
+    schedule?: string;
+    suspend?: boolean;
+    concurrencyPolicy?: string;
+    completions?: number;
+    parallelism?: number;
+    backoffLimit?: number;
+    serviceName?: string;
+  };
+  const out: [string, string][] = [];
+  if (spec.replicas !== undefined) out.push(['replicas', String(spec.replicas)]);
+  const strategy = spec.strategy?.type ?? spec.updateStrategy?.type;
+  if (strategy) out.push(['strategy', strategy]);
+  const sel = Object.entries(spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  if (sel.length) out.push(['selector', sel.join(', ')]);
+  if (kind === 'statefulsets' && spec.serviceName) out.push(['serviceName', spec.serviceName]);
+  if (kind === 'cronjobs') {
+    out.push(['schedule', spec.schedule ?? '']);
+    out.push(['suspend', String(spec.suspend ?? false)]);
+    if (spec.concurrencyPolicy) out.push(['concurrencyPolicy', spec.concurrencyPolicy]);
+  }
+  if (kind === 'jobs') {
+    out.push(['completions', String(spec.completions ?? 1)]);
+    out.push(['parallelism', String(spec.parallelism ?? 1)]);
+    if (spec.backoffLimit !== undefined) out.push(['backoffLimit', String(spec.backoffLimit)]);
+  }
+  const restartedAt = podTemplateOf(obj)?.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'];
+  if (restartedAt) out.push(['restartedAt', restartedAt]);
+  return out;
+}
+
+/** A revision's number: a ReplicaSet's `deployment.kubernetes.io/revision` annotation, a ControllerRevision's `revision`. */
+export function revisionOf(r: K8sObject): number | undefined {
+  const v = r.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? (r as { revision?: number }).revision;
+  const n = Number(v);
+  return v === undefined || !Number.isFinite(n) ? undefined : n;
+}

@@ -17,10 +17,11 @@ export interface YamlFormProps {
   onCancel?: () => void;
 }
 
-/** Drops fields the server owns so an edit does not fight them. */
+/** Drops fields the server owns so an edit does not fight them, and puts apiVersion, kind and metadata first as kubectl shows them. */
 export function forEditing(obj: K8sObject): K8sObject {
   const { managedFields: _m, ...metadata } = obj.metadata as K8sObject['metadata'] & { managedFields?: unknown };
-  return { ...obj, metadata };
+  const { apiVersion, kind, metadata: _old, ...rest } = obj;
+  return { ...(apiVersion ? { apiVersion } : {}), ...(kind ? { kind } : {}), metadata, ...rest };
 }
 
 export default function YamlForm({ initial, save, onDone, onCancel }: YamlFormProps) {
