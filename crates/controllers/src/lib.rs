@@ -21,12 +21,15 @@ pub mod leader;
 pub mod pods;
 pub mod queue;
 pub mod replicaset;
+pub mod statefulset;
 
 use std::sync::Arc;
 
-use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, Deployment, ReplicaSet};
+use k8s_openapi::api::apps::v1::{
+    ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet,
+};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::Api;
 use kube::runtime::reflector::Store;
@@ -84,6 +87,7 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
     let svc_queue = Queue::new();
     let cj_queue = Queue::new();
     let ds_queue = Queue::new();
+    let sts_queue = Queue::new();
 
     let mut pod_inf: Informer<Pod> = Informer::new(Api::all(client.clone()));
     let mut rs_inf: Informer<ReplicaSet> = Informer::new(Api::all(client.clone()));
@@ -96,6 +100,9 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
     let ds_store = ds_inf.store();
     let mut svc_inf: Informer<Service> = Informer::new(Api::all(client.clone()));
     let mut slice_inf: Informer<EndpointSlice> = Informer::new(Api::all(client.clone()));
+    let mut sts_inf: Informer<StatefulSet> = Informer::new(Api::all(client.clone()));
+    let mut pvc_inf: Informer<PersistentVolumeClaim> = Informer::new(Api::all(client.clone()));
+    let sts_store = sts_inf.store();
     let rs_store = rs_inf.store();
     let deploy_store = deploy_inf.store();
     let svc_store = svc_inf.store();
@@ -104,6 +111,7 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
         let (rsq, dq, rss) = (rs_queue.clone(), deploy_queue.clone(), rs_store.clone());
         let (jq, sq, svcs) = (job_queue.clone(), svc_queue.clone(), svc_store.clone());
         let dsq = ds_queue.clone();
+        let (stsq, stss) = (sts_queue.clone(), sts_store.clone());
         pod_inf.on_change(move |pod, deleted| {
             let ns = pod.metadata.namespace.as_deref().unwrap_or_default();
             // A pod's labels may have changed away from a selector, so every Service
@@ -120,6 +128,7 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
             match pods::controller_ref(&pod.metadata) {
                 Some(r) if r.kind == "Job" => jq.add(queue::key(ns, &r.name)),
                 Some(r) if r.kind == "DaemonSet" => dsq.add(queue::key(ns, &r.name)),
+                Some(r) if r.kind == "StatefulSet" => stsq.add(queue::key(ns, &r.name)),
                 Some(r) if r.kind == "ReplicaSet" => {
                     rsq.add(queue::key(ns, &r.name));
                     // Recreate waits for old pods to be gone.
@@ -128,9 +137,14 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
                     }
                 }
                 Some(_) => {}
-                None => enqueue_selecting(&rss, &rsq, ns, pod.metadata.labels.as_ref(), |r| {
-                    r.spec.as_ref().map(|s| &s.selector)
-                }),
+                None => {
+                    enqueue_selecting(&rss, &rsq, ns, pod.metadata.labels.as_ref(), |r| {
+                        r.spec.as_ref().map(|s| &s.selector)
+                    });
+                    enqueue_selecting(&stss, &stsq, ns, pod.metadata.labels.as_ref(), |s| {
+                        s.spec.as_ref().map(|s| &s.selector)
+                    });
+                }
             }
         });
     }
@@ -165,6 +179,22 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
         cj_inf.on_change(move |c, _| cq.add(key_of(c)));
         let dsq = ds_queue.clone();
         ds_inf.on_change(move |d, _| dsq.add(key_of(d)));
+        let stsq = sts_queue.clone();
+        sts_inf.on_change(move |s, _| stsq.add(key_of(s)));
+        // A claim going away may unblock a replica waiting for its stale claim.
+        let (stsq, stss) = (sts_queue.clone(), sts_store.clone());
+        pvc_inf.on_change(move |c, _| {
+            let ns = c.metadata.namespace.as_deref();
+            for s in stss.state_filter(|s| {
+                s.metadata.namespace.as_deref() == ns
+                    && s.spec
+                        .as_ref()
+                        .and_then(|x| x.volume_claim_templates.as_ref())
+                        .is_some_and(|t| !t.is_empty())
+            }) {
+                stsq.add(key_of(s.as_ref()));
+            }
+        });
         // Any node change can change where daemons belong.
         let (dsq, dss) = (ds_queue.clone(), ds_store.clone());
         node_inf.on_change(move |_, _| {
@@ -201,6 +231,8 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
     let revisions = rev_inf.spawn(cancel.clone());
     let services = svc_inf.spawn(cancel.clone());
     let endpoint_slices = slice_inf.spawn(cancel.clone());
+    let statefulsets = sts_inf.spawn(cancel.clone());
+    let claims = pvc_inf.spawn(cancel.clone());
     let ready = async {
         // wait_until_ready only fails if the writer is dropped, i.e. on cancellation.
         let _ = futures::join!(
@@ -214,6 +246,8 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
             revisions.wait_until_ready(),
             services.wait_until_ready(),
             endpoint_slices.wait_until_ready(),
+            statefulsets.wait_until_ready(),
+            claims.wait_until_ready(),
         );
     };
     tokio::select! {
@@ -221,6 +255,15 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
         () = ready => {}
     }
 
+    let sts_ctx = Arc::new(statefulset::StsCtx {
+        client: client.clone(),
+        clock: opts.clock.clone(),
+        sets: statefulsets,
+        pods: pods.clone(),
+        claims,
+        revisions: revisions.clone(),
+        events: events::Recorder::new(client.clone(), "statefulset-controller"),
+    });
     let ctx = Arc::new(Ctx {
         rs_events: events::Recorder::new(client.clone(), "replicaset-controller"),
         deploy_events: events::Recorder::new(client.clone(), "deployment-controller"),
@@ -252,6 +295,9 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
     let jumps = clock_jumps(ctx.clone(), cj_queue.clone(), cancel.clone());
     tokio::join!(
         jumps,
+        sts_queue.run(workers, cancel.clone(), "statefulset", move |k| {
+            statefulset::reconcile(sts_ctx.clone(), k)
+        }),
         ds_queue.run(workers, cancel.clone(), "daemonset", move |k| {
             daemonset::reconcile(c6.clone(), k)
         }),
