@@ -73,6 +73,9 @@ pub const UNKNOWN_SOURCE: &str = "unknown";
 
 const BAD_CREDENTIALS: &str = "incorrect username or password";
 
+/// KubeSphere v4's `error_description` for a login of a Disabled user (HTTP 400, `invalid_grant`).
+pub const ACCOUNT_SUSPENDED: &str = "Account suspended.";
+
 impl Identity {
     /// Takes a token from the per-address bucket. Requests whose address is
     /// unknown are not limited here: one shared bucket for all of them would let
@@ -197,10 +200,10 @@ impl Identity {
                 "",
                 c,
                 false,
-                "account is not active",
+                ACCOUNT_SUSPENDED,
             )
             .await;
-            return Err(LoginError::InvalidGrant("account is not active".into()));
+            return Err(LoginError::InvalidGrant(ACCOUNT_SUSPENDED.into()));
         }
         self.finish_login(&user, LoginRecordType::Token, "", c)
             .await
@@ -215,7 +218,7 @@ impl Identity {
         c: &Client,
     ) -> Result<TokenResponse, LoginError> {
         if user.state() == UserState::Disabled {
-            return Err(LoginError::InvalidGrant("account is not active".into()));
+            return Err(LoginError::InvalidGrant(ACCOUNT_SUSPENDED.into()));
         }
         self.finish_login(user, kind, provider, c).await
     }
@@ -270,7 +273,7 @@ impl Identity {
                 }
                 let user = self.map_identity(&ident, cfg.mapping_method).await?;
                 if user.state() == UserState::Disabled {
-                    return Err(LoginError::InvalidGrant("account is not active".into()));
+                    return Err(LoginError::InvalidGrant(ACCOUNT_SUSPENDED.into()));
                 }
                 self.finish_login(&user, LoginRecordType::Token, provider, c)
                     .await

@@ -57,8 +57,16 @@ fn is_kube_path(path: &str) -> bool {
     )
 }
 
+/// The redacted OAuth configuration: the login page lists the identity providers
+/// before anyone has a token (KubeSphere leaves it out of authorization too; its
+/// advisory was about the secrets it used to include, which are removed now).
+const OAUTH_CONFIG_PATH: &str = "/kapis/config.kubesphere.io/v1alpha2/configs/oauth";
+
 fn is_public_path(path: &str) -> bool {
-    path == "/oauth" || path.starts_with("/oauth/") || path.starts_with("/.well-known/")
+    path == "/oauth"
+        || path.starts_with("/oauth/")
+        || path.starts_with("/.well-known/")
+        || path == OAUTH_CONFIG_PATH
 }
 
 fn is_kapis_path(path: &str) -> bool {

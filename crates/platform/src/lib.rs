@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auditing_api;
 pub mod authn;
+pub mod configz;
 pub mod gateway;
 pub mod requestinfo;
 pub mod status;

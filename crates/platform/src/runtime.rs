@@ -132,7 +132,8 @@ impl Platform {
                 authz.clone(),
             )))
             .merge(resources::router(resources))
-            .merge(crate::auditing_api::router(audit.clone()));
+            .merge(crate::auditing_api::router(audit.clone()))
+            .merge(crate::configz::router());
         let trust_client_certs = matches!(cfg.upstream, Upstream::InProcess(_));
         let groups = authz.clone();
         let gateway = Gateway {

@@ -1,4 +1,4 @@
-//! Authorization decision latency and index memory at 1,000 workspaces, 10,000 users and 50,000 bindings.
+//! Authorization decision latency and the memory of the platform's caches (the authorizer's index, the identity user cache) at 1,000 workspaces, 10,000 users and 50,000 bindings.
 //!
 //! Run: `cargo run --release -p tenancy --example authz_bench`
 
@@ -28,10 +28,29 @@ impl Lcg {
     }
 }
 
+/// The process's resident set size in KiB (Linux `/proc/self/status`), 0 elsewhere.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
 fn main() {
+    let rss_start = rss_kib();
     let authz = Authorizer::new();
     let mut rng = Lcg(42);
     let mut bindings = 0usize;
+    let rss_roles;
     {
         let mut idx = authz.write();
         for t in role_templates() {
@@ -60,6 +79,7 @@ fn main() {
                 }
             }
         }
+        rss_roles = rss_kib();
         for u in 0..USERS {
             let user = format!("user{u}");
             idx.apply_global_role_binding(&global_role_binding(&user, "platform-regular"));
@@ -84,6 +104,9 @@ fn main() {
             bindings += 5;
         }
     }
+    let rss_index = rss_kib();
+    let users_cache = user_cache();
+    let rss_users = rss_kib();
     let paths = [
         ("GET", "/api/v1/namespaces/{ns}/pods"),
         ("POST", "/api/v1/namespaces/{ns}/configmaps"),
@@ -126,8 +149,68 @@ fn main() {
         pct(0.99),
         pct(1.0)
     );
+    let roles_kib = rss_roles.saturating_sub(rss_start);
+    let bindings_kib = rss_index.saturating_sub(rss_roles);
+    let users_kib = rss_users.saturating_sub(rss_index);
     println!(
         "index memory (estimate): {:.1} MiB",
         authz.read().approx_bytes() as f64 / (1024.0 * 1024.0)
     );
+    println!(
+        "RSS: start {:.1} MiB; + roles, templates, workspaces and projects {:.1} MiB; + bindings {:.1} MiB; + user cache {:.1} MiB; total {:.1} MiB",
+        mib(rss_start),
+        mib(roles_kib),
+        mib(bindings_kib),
+        mib(users_kib),
+        mib(rss_users)
+    );
+    println!(
+        "per object: {:.0} bytes per workspace (its 4 roles and {PROJECTS_PER_WS} projects with their 3 roles each), {:.0} bytes per binding ({bindings}), {:.0} bytes per cached user ({})",
+        roles_kib as f64 * 1024.0 / WORKSPACES as f64,
+        bindings_kib as f64 * 1024.0 / bindings as f64,
+        users_kib as f64 * 1024.0 / USERS as f64,
+        users_cache.synced_count
+    );
+}
+
+/// What [`user_cache`] built, kept alive so its memory stays counted.
+struct UserCache {
+    _users: identity::users::Users,
+    synced_count: usize,
+}
+
+/// The identity service's user cache (what token checks read) holding `USERS` users,
+/// filled the way its watch fills it. Its client is never called.
+fn user_cache() -> UserCache {
+    // The client's request buffer needs a runtime to exist in, though nothing is sent.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap_or_else(|e| panic!("tokio runtime: {e}"));
+    let _in_rt = rt.enter();
+    let client = kubeclient::in_process(axum::Router::new(), UserInfo::new("bench", vec![]));
+    let users = identity::users::Users::new(client);
+    for u in 0..USERS {
+        let name = format!("user{u}");
+        let user = identity::User {
+            metadata: kube::api::ObjectMeta {
+                name: Some(name.clone()),
+                uid: Some(format!("00000000-0000-4000-8000-{u:012}")),
+                ..Default::default()
+            },
+            spec: identity::UserSpec {
+                email: format!("{name}@example.com"),
+                display_name: Some(format!("User {u}")),
+                ..Default::default()
+            },
+            status: None,
+        };
+        users.remember(&user);
+    }
+    let synced_count = (0..USERS)
+        .filter(|u| users.cached(&format!("user{u}")).is_some())
+        .count();
+    UserCache {
+        _users: users,
+        synced_count,
+    }
 }

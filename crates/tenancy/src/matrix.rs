@@ -224,6 +224,27 @@ pub fn cases() -> Vec<Case> {
             format!("{IAM}/namespaces/pb/rolebindings"),
             &["padmin", "badmin"],
         ),
+        // Groups and their members.
+        case(
+            "GET",
+            format!("{IAM}/workspaces/ws-a/groups"),
+            &["padmin", "wsadmin", "wsregular", "wsviewer"],
+        ),
+        case(
+            "GET",
+            format!("{IAM}/workspaces/ws-a/groupbindings"),
+            &["padmin", "wsadmin", "wsregular", "wsviewer"],
+        ),
+        case(
+            "GET",
+            format!("{IAM}/workspaces/ws-b/groups"),
+            &["padmin", "badmin"],
+        ),
+        case(
+            "GET",
+            format!("{IAM}/workspaces/ws-b/groupbindings"),
+            &["padmin", "badmin"],
+        ),
         // Tenant.
         case("GET", format!("{TENANT}/workspacetemplates"), EVERYONE),
         case("GET", format!("{TENANT}/workspaces"), EVERYONE),
@@ -318,6 +339,13 @@ pub fn cases() -> Vec<Case> {
         &["padmin"],
         None,
     );
+    w(
+        "POST",
+        format!("{IAM}/workspaces/ws-a/groups"),
+        json!({"metadata": {"name": "g-{self}"}}),
+        &["padmin", "wsadmin"],
+        None,
+    );
     // Cross-tenant and privileged writes, run only for subjects that must be refused.
     let not = |allowed: &[&str]| -> Vec<&'static str> {
         SUBJECTS
@@ -346,7 +374,37 @@ pub fn cases() -> Vec<Case> {
         path: "/api/v1/namespaces/pb".into(),
         body: None,
         allowed: vec![],
+        only: Some(deny_only.clone()),
+    });
+    c.push(Case {
+        method: "POST",
+        path: format!("{IAM}/workspaces/ws-b/groups"),
+        body: Some(json!({"metadata": {"name": "gb-{self}"}})),
+        allowed: vec![],
+        only: Some(deny_only.clone()),
+    });
+    c.push(Case {
+        method: "POST",
+        path: format!("{IAM}/workspaces/ws-b/groupbindings"),
+        body: Some(json!([{"userName": "target", "groupName": "gb"}])),
+        allowed: vec![],
+        only: Some(deny_only.clone()),
+    });
+    c.push(Case {
+        method: "PATCH",
+        path: format!("{IAM}/workspaces/ws-b/workspaceroles/ws-b-viewer"),
+        body: Some(
+            json!({"aggregationRoleTemplates": {"templateNames": ["workspace-manage-members"]}}),
+        ),
+        allowed: vec![],
         only: Some(deny_only),
+    });
+    c.push(Case {
+        method: "PATCH",
+        path: format!("{IAM}/globalroles/platform-regular"),
+        body: Some(json!({"rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]})),
+        allowed: vec![],
+        only: Some(not(&["padmin"])),
     });
     c.push(Case {
         method: "POST",

@@ -1,6 +1,7 @@
 //! KubeSphere's iam and tenant REST APIs (`/kapis/iam.kubesphere.io/v1beta1`, `/kapis/tenant.kubesphere.io/v1beta1`).
 
 mod error;
+mod groups;
 mod members;
 mod reviews;
 mod roles;
@@ -8,6 +9,7 @@ mod tenant;
 mod users;
 
 pub use error::ApiError;
+pub use groups::GROUP_PARENT_LABEL;
 
 use crate::authz::{Authorizer, RequestInfo};
 use apimachinery::UserInfo;
@@ -48,6 +50,7 @@ const TENANT: &str = "/kapis/tenant.kubesphere.io/v1beta1";
 pub fn router(state: State) -> Router {
     Router::new()
         .merge(users::routes())
+        .merge(groups::routes())
         .merge(members::routes())
         .merge(reviews::routes())
         .merge(roles::routes())

@@ -10,7 +10,7 @@ use apimachinery::UserInfo;
 use axum::extract::{Path, RawQuery, State as S};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, PostParams};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use serde_json::Value;
 
 pub(super) fn routes() -> Router<State> {
@@ -258,6 +258,13 @@ async fn update_user(
             }
         }
     }
+    // Checked before anything is written, so a refused state leaves the user as it was.
+    let state_change = wanted_state(&body, &current)?;
+    if state_change.is_some() && caller.name == user {
+        return Err(ApiError::forbidden(
+            "you cannot change the state of your own user",
+        ));
+    }
     let wanted_role = annotation(&body, names::GLOBALROLE_ANNOTATION);
     let current_role = global_role_of(&state, &user);
     let role_change = wanted_role.is_some() && wanted_role != current_role;
@@ -292,11 +299,75 @@ async fn update_user(
     } else {
         users_api(&state.as_caller(&caller))
     };
-    let updated = api.replace(&user, &PostParams::default(), &obj).await?;
+    let mut updated = api.replace(&user, &PostParams::default(), &obj).await?;
+    if let Some(new_state) = state_change {
+        updated = set_state(&state, &caller, &user, new_state, &current).await?;
+    }
     Ok(Json(present(
         &state,
         serde_json::to_value(updated).map_err(|e| ApiError::internal(e.to_string()))?,
     )))
+}
+
+/// The `status.state` an update asks for when it differs from the stored one. The
+/// User's status is a subresource, so a plain update would drop it silently.
+fn wanted_state(body: &Value, current: &Value) -> Result<Option<&'static str>, ApiError> {
+    let Some(wanted) = body.pointer("/status/state").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    let now = current
+        .pointer("/status/state")
+        .and_then(Value::as_str)
+        .unwrap_or(USER_ACTIVE);
+    if wanted == now {
+        return Ok(None);
+    }
+    match wanted {
+        USER_ACTIVE => Ok(Some(USER_ACTIVE)),
+        USER_DISABLED => Ok(Some(USER_DISABLED)),
+        other => Err(ApiError::bad_request(format!(
+            "status.state {other:?} cannot be set: use {USER_ACTIVE:?} or {USER_DISABLED:?}"
+        ))),
+    }
+}
+
+const USER_ACTIVE: &str = "Active";
+const USER_DISABLED: &str = "Disabled";
+
+/// Writes `state` through the status subresource as the caller, so Kubernetes RBAC
+/// (update on `users/status`, which only user managers hold) checks it too.
+/// Re-activating a locked-out user also forgets the failed attempts that locked it.
+async fn set_state(
+    state: &State,
+    caller: &UserInfo,
+    user: &str,
+    wanted: &str,
+    current: &Value,
+) -> Result<DynamicObject, ApiError> {
+    let api = users_api(&state.as_caller(caller));
+    let now = jiff::Timestamp::now();
+    let reason = if wanted == USER_DISABLED {
+        format!("disabled by {}", caller.name)
+    } else {
+        format!("enabled by {}", caller.name)
+    };
+    let patch = serde_json::json!({"status": {
+        "state": wanted,
+        "reason": reason,
+        "lastTransitionTime": now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    }});
+    let was_locked =
+        current.pointer("/status/state").and_then(Value::as_str) == Some("AuthLimitExceeded");
+    if was_locked && wanted == USER_ACTIVE {
+        let clear = serde_json::json!({"metadata": {"annotations": {
+            identity::kinds::ANNOTATION_LOGIN_ATTEMPTS: null,
+        }}});
+        api.patch(user, &PatchParams::default(), &Patch::Merge(&clear))
+            .await?;
+    }
+    Ok(api
+        .patch_status(user, &PatchParams::default(), &Patch::Merge(&patch))
+        .await?)
 }
 
 async fn delete_user(

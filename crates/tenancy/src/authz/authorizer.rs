@@ -454,6 +454,12 @@ fn self_service(user: &UserInfo, req: &RequestInfo) -> Option<&'static str> {
             Some("self-service: list filtered to what the caller may see")
         }
         ("tenant.kubesphere.io", "clusters", "") if read => Some("self-service: clusters"),
+        // What the console needs to draw itself; neither holds a secret.
+        ("config.kubesphere.io", "configs", "")
+            if req.verb == "get" && matches!(req.name.as_str(), "configz" | "oauth") =>
+        {
+            Some("self-service: public configuration")
+        }
         _ => None,
     }
 }

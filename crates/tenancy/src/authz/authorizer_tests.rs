@@ -173,6 +173,29 @@ fn deletes_and_groups_change_decisions() {
 }
 
 #[test]
+fn a_group_binding_cannot_name_a_kubernetes_system_group() {
+    let a = setup();
+    for group in ["system:masters", "system:authenticated", "Devs", ""] {
+        let gb = GroupBinding::new(
+            "sneaky",
+            GroupBindingFields {
+                group_ref: GroupRef {
+                    api_group: "iam.kubesphere.io".into(),
+                    kind: "Group".into(),
+                    name: group.into(),
+                },
+                users: vec!["ann".into()],
+            },
+        );
+        a.write().apply_group_binding(&gb);
+        assert!(
+            a.groups_of(&UserInfo::new("ann", vec![])).is_empty(),
+            "{group:?} became one of ann's groups"
+        );
+    }
+}
+
+#[test]
 fn visibility_without_scanning_namespaces() {
     let a = setup();
     let ann = UserInfo::new("ann", vec![]);
@@ -201,4 +224,24 @@ fn visibility_without_scanning_namespaces() {
     );
     assert!(!a.may_list_cluster_scoped(&ann, "", "nodes"));
     assert!(a.may_list_cluster_scoped(&UserInfo::new("root", vec![]), "", "nodes"));
+}
+
+#[test]
+fn anyone_signed_in_reads_the_public_configuration_and_nothing_else_there() {
+    let a = setup();
+    let cfg = "/kapis/config.kubesphere.io/v1alpha2/configs";
+    for who in ["nobody", "ann", "root"] {
+        assert!(can(&a, who, "GET", &format!("{cfg}/configz")), "{who}");
+        assert!(can(&a, who, "GET", &format!("{cfg}/oauth")), "{who}");
+    }
+    assert!(!can(&a, "nobody", "PUT", &format!("{cfg}/oauth")));
+    assert!(!can(&a, "nobody", "GET", &format!("{cfg}/theme")));
+    assert!(!can(&a, "nobody", "GET", cfg));
+    assert!(
+        !a.authorize(
+            &UserInfo::new("system:anonymous", vec![]),
+            &RequestInfo::parse("GET", &format!("{cfg}/configz"), ""),
+        )
+        .allowed
+    );
 }

@@ -217,6 +217,11 @@ fn subjects(list: &[k8s::Subject]) -> Vec<SubjectKey> {
     out
 }
 
+/// Whether `name` is a valid Group object name (a DNS-1123 subdomain).
+fn is_group_object_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 253 && name.split('.').all(names::is_dns_label)
+}
+
 fn label(labels: &BTreeMap<String, String>, key: &str) -> String {
     labels.get(key).cloned().unwrap_or_default()
 }
@@ -387,6 +392,11 @@ impl Index {
         let name = b.name_any();
         self.delete_group_binding(&name);
         let group = b.spec.group_ref.name.clone();
+        // Only names a Group object can have: a binding naming `system:masters` (or any
+        // other group Kubernetes gives meaning to) must not become an impersonated group.
+        if !is_group_object_name(&group) {
+            return;
+        }
         for u in &b.spec.users {
             self.user_groups
                 .entry(u.clone())

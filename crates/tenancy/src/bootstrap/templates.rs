@@ -400,7 +400,9 @@ const DEFS: &[Def] = &[
             &[
                 "workspacemembers",
                 "workspacemembers/*",
-                "workspacerolebindings"
+                "workspacerolebindings",
+                "groups",
+                "groupbindings"
             ]
         )]
     ),
@@ -417,7 +419,9 @@ const DEFS: &[Def] = &[
                 &[
                     "workspacemembers",
                     "workspacemembers/*",
-                    "workspacerolebindings"
+                    "workspacerolebindings",
+                    "groups",
+                    "groupbindings"
                 ]
             ),
             rule(READ, &[IAM], &["users"])

@@ -1,13 +1,15 @@
 //! Global, workspace and project roles and role bindings under /kapis, with escalation checks on every grant.
 
-use super::{ApiError, IAM, State, list};
+mod routes;
+
+pub(super) use routes::routes;
+
+use super::{ApiError, State, list};
 use crate::authz::{Level, rule_from_k8s};
 use crate::escalation::{check_grant, check_not_self};
 use crate::names;
 use apimachinery::UserInfo;
-use axum::extract::{Path, RawQuery, State as S};
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::Json;
 use kube::api::{
     Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, PostParams,
 };
@@ -188,16 +190,49 @@ fn bound_rules(
     }
 }
 
-fn subject_users(body: &Value) -> Vec<String> {
+fn subjects_of(body: &Value, kind: &str) -> Vec<String> {
     body.get("subjects")
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
-                .filter(|s| s.get("kind").and_then(Value::as_str) == Some("User"))
+                .filter(|s| s.get("kind").and_then(Value::as_str) == Some(kind))
                 .filter_map(|s| s.get("name").and_then(Value::as_str).map(str::to_string))
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Whether `caller` belongs to `group`, by authentication or by a GroupBinding: binding
+/// such a group is binding oneself.
+fn member_of(state: &State, caller: &UserInfo, group: &str) -> bool {
+    caller.groups.iter().any(|g| g == group)
+        || state
+            .authz
+            .read()
+            .user_groups
+            .get(&caller.name)
+            .is_some_and(|gs| gs.contains(group))
+}
+
+/// Labels a binding with the one user or group it grants to, as KubeSphere does, so
+/// the binding can be found and removed with its user or group.
+fn label_subject(body: &mut Value) {
+    let users = subjects_of(body, "User");
+    let groups = subjects_of(body, "Group");
+    let label = match (users.as_slice(), groups.as_slice()) {
+        ([u], []) => (names::USER_REF_LABEL, u.clone()),
+        ([], [g]) => (names::GROUP_REF_LABEL, g.clone()),
+        _ => return,
+    };
+    let meta = body
+        .as_object_mut()
+        .map(|o| o.entry("metadata").or_insert_with(|| json!({})));
+    if let Some(meta) = meta.and_then(Value::as_object_mut) {
+        let labels = meta.entry("labels").or_insert_with(|| json!({}));
+        if let Some(l) = labels.as_object_mut() {
+            l.entry(label.0).or_insert(Value::String(label.1));
+        }
+    }
 }
 
 /// Validates a role or binding about to be written and prepares its body.
@@ -225,9 +260,15 @@ fn prepare(
         }
     }
     let requested = if kind.is_binding() {
-        for u in subject_users(body) {
+        for u in subjects_of(body, "User") {
             check_not_self(&state.authz, caller, &u)?;
         }
+        for g in subjects_of(body, "Group") {
+            if member_of(state, caller, &g) {
+                check_not_self(&state.authz, caller, &caller.name)?;
+            }
+        }
+        label_subject(body);
         bound_rules(state, kind, at, body)?
     } else {
         role_rules(state, body)?
@@ -303,6 +344,81 @@ async fn do_write(
     ))
 }
 
+/// POST: one object, or (as KubeSphere's group role binding APIs send) a list of them.
+/// Every item of a list passes the checks before any is written, so a refused grant
+/// leaves nothing half-done.
+async fn do_create(
+    state: &State,
+    caller: &UserInfo,
+    kind: Kind,
+    at: At,
+    body: Value,
+) -> Result<Json<Value>, ApiError> {
+    let Value::Array(items) = body else {
+        return do_write(state, caller, kind, at, None, body).await;
+    };
+    let mut prepared = Vec::with_capacity(items.len());
+    for mut item in items {
+        prepare(state, caller, kind, &at, &mut item)?;
+        prepared.push(item);
+    }
+    let w = api(state, caller, kind, &at, true);
+    let mut out = Vec::with_capacity(prepared.len());
+    for item in prepared {
+        let obj: DynamicObject =
+            serde_json::from_value(item).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let created = w.create(&PostParams::default(), &obj).await?;
+        out.push(serde_json::to_value(created).map_err(|e| ApiError::internal(e.to_string()))?);
+    }
+    Ok(Json(Value::Array(out)))
+}
+
+/// PATCH with a JSON merge patch (`application/merge-patch+json`, or plain JSON as
+/// KubeSphere's handlers take it). The patch is applied here and the RESULT goes through
+/// the same checks as a PUT, so a patch cannot grant what an update could not; the
+/// write is conditioned on the resourceVersion that was patched.
+async fn do_patch(
+    state: &State,
+    caller: &UserInfo,
+    kind: Kind,
+    at: At,
+    name: &str,
+    content_type: Option<&str>,
+    patch: Value,
+) -> Result<Json<Value>, ApiError> {
+    let ct = content_type
+        .and_then(|c| c.split(';').next())
+        .map(str::trim)
+        .unwrap_or("application/merge-patch+json");
+    if !matches!(ct, "application/merge-patch+json" | "application/json") {
+        return Err(ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the patch type {ct:?} is not supported here: use application/merge-patch+json"
+            ),
+        ));
+    }
+    if !patch.is_object() {
+        return Err(ApiError::bad_request("a merge patch must be a JSON object"));
+    }
+    let existing = api(state, caller, kind, &at, false).get(name).await?;
+    let mut doc = serde_json::to_value(existing).map_err(|e| ApiError::internal(e.to_string()))?;
+    if !in_scope(kind, &at, &doc) {
+        return Err(ApiError::not_found(format!("{name:?} not found")));
+    }
+    let rv = doc.pointer("/metadata/resourceVersion").cloned();
+    json_patch::merge(&mut doc, &patch);
+    if let Some(meta) = doc.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.insert("name".into(), Value::String(name.to_string()));
+        meta.remove("managedFields");
+        if let Some(rv) = rv {
+            meta.entry("resourceVersion").or_insert(rv);
+        }
+    }
+    do_write(state, caller, kind, at, Some(name), doc).await
+}
+
 async fn do_delete(
     state: &State,
     caller: &UserInfo,
@@ -317,189 +433,4 @@ async fn do_delete(
     Ok(Json(
         json!({"kind": "Status", "apiVersion": "v1", "status": "Success", "code": 200}),
     ))
-}
-
-macro_rules! handlers {
-    ($list:ident, $create:ident, $get:ident, $update:ident, $delete:ident, $kind:expr, global) => {
-        async fn $list(
-            S(s): S<State>,
-            Extension(u): Extension<UserInfo>,
-            RawQuery(q): RawQuery,
-        ) -> Result<Json<Value>, ApiError> {
-            do_list(&s, &u, $kind, At::Global, q).await
-        }
-        async fn $create(
-            S(s): S<State>,
-            Extension(u): Extension<UserInfo>,
-            Json(b): Json<Value>,
-        ) -> Result<Json<Value>, ApiError> {
-            do_write(&s, &u, $kind, At::Global, None, b).await
-        }
-        async fn $get(
-            S(s): S<State>,
-            Extension(u): Extension<UserInfo>,
-            Path(n): Path<String>,
-        ) -> Result<Json<Value>, ApiError> {
-            do_get(&s, &u, $kind, At::Global, &n).await
-        }
-        async fn $update(
-            S(s): S<State>,
-            Extension(u): Extension<UserInfo>,
-            Path(n): Path<String>,
-            Json(b): Json<Value>,
-        ) -> Result<Json<Value>, ApiError> {
-            do_write(&s, &u, $kind, At::Global, Some(&n), b).await
-        }
-        async fn $delete(
-            S(s): S<State>,
-            Extension(u): Extension<UserInfo>,
-            Path(n): Path<String>,
-        ) -> Result<Json<Value>, ApiError> {
-            do_delete(&s, &u, $kind, At::Global, &n).await
-        }
-    };
-    ($list:ident, $create:ident, $get:ident, $update:ident, $delete:ident, $kind:expr, $at:ident) => {
-        async fn $list(
-            S(s): S<State>,
-            Extension(u): Extension<UserInfo>,
-            Path(x): Path<String>,
-            RawQuery(q): RawQuery,
-        ) -> Result<Json<Value>, ApiError> {
-            do_list(&s, &u, $kind, At::$at(x), q).await
-        }
-        async fn $create(
-            S(s): S<State>,
-            Extension(u): Extension<UserInfo>,
-            Path(x): Path<String>,
-            Json(b): Json<Value>,
-        ) -> Result<Json<Value>, ApiError> {
-            do_write(&s, &u, $kind, At::$at(x), None, b).await
-        }
-        async fn $get(
-            S(s): S<State>,
-            Extension(u): Extension<UserInfo>,
-            Path((x, n)): Path<(String, String)>,
-        ) -> Result<Json<Value>, ApiError> {
-            do_get(&s, &u, $kind, At::$at(x), &n).await
-        }
-        async fn $update(
-            S(s): S<State>,
-            Extension(u): Extension<UserInfo>,
-            Path((x, n)): Path<(String, String)>,
-            Json(b): Json<Value>,
-        ) -> Result<Json<Value>, ApiError> {
-            do_write(&s, &u, $kind, At::$at(x), Some(&n), b).await
-        }
-        async fn $delete(
-            S(s): S<State>,
-            Extension(u): Extension<UserInfo>,
-            Path((x, n)): Path<(String, String)>,
-        ) -> Result<Json<Value>, ApiError> {
-            do_delete(&s, &u, $kind, At::$at(x), &n).await
-        }
-    };
-}
-
-handlers!(
-    list_gr,
-    create_gr,
-    get_gr,
-    update_gr,
-    delete_gr,
-    Kind::GlobalRole,
-    global
-);
-handlers!(
-    list_grb,
-    create_grb,
-    get_grb,
-    update_grb,
-    delete_grb,
-    Kind::GlobalRoleBinding,
-    global
-);
-handlers!(
-    list_wr,
-    create_wr,
-    get_wr,
-    update_wr,
-    delete_wr,
-    Kind::WorkspaceRole,
-    Workspace
-);
-handlers!(
-    list_wrb,
-    create_wrb,
-    get_wrb,
-    update_wrb,
-    delete_wrb,
-    Kind::WorkspaceRoleBinding,
-    Workspace
-);
-handlers!(
-    list_r,
-    create_r,
-    get_r,
-    update_r,
-    delete_r,
-    Kind::Role,
-    Namespace
-);
-handlers!(
-    list_rb,
-    create_rb,
-    get_rb,
-    update_rb,
-    delete_rb,
-    Kind::RoleBinding,
-    Namespace
-);
-
-pub(super) fn routes() -> Router<State> {
-    Router::new()
-        .route(&format!("{IAM}/globalroles"), get(list_gr).post(create_gr))
-        .route(
-            &format!("{IAM}/globalroles/{{name}}"),
-            get(get_gr).put(update_gr).delete(delete_gr),
-        )
-        .route(
-            &format!("{IAM}/globalrolebindings"),
-            get(list_grb).post(create_grb),
-        )
-        .route(
-            &format!("{IAM}/globalrolebindings/{{name}}"),
-            get(get_grb).put(update_grb).delete(delete_grb),
-        )
-        .route(
-            &format!("{IAM}/workspaces/{{ws}}/workspaceroles"),
-            get(list_wr).post(create_wr),
-        )
-        .route(
-            &format!("{IAM}/workspaces/{{ws}}/workspaceroles/{{name}}"),
-            get(get_wr).put(update_wr).delete(delete_wr),
-        )
-        .route(
-            &format!("{IAM}/workspaces/{{ws}}/workspacerolebindings"),
-            get(list_wrb).post(create_wrb),
-        )
-        .route(
-            &format!("{IAM}/workspaces/{{ws}}/workspacerolebindings/{{name}}"),
-            get(get_wrb).put(update_wrb).delete(delete_wrb),
-        )
-        .route(
-            &format!("{IAM}/namespaces/{{ns}}/roles"),
-            get(list_r).post(create_r),
-        )
-        .route(
-            &format!("{IAM}/namespaces/{{ns}}/roles/{{name}}"),
-            get(get_r).put(update_r).delete(delete_r),
-        )
-        .route(
-            &format!("{IAM}/namespaces/{{ns}}/rolebindings"),
-            get(list_rb).post(create_rb),
-        )
-        .route(
-            &format!("{IAM}/namespaces/{{ns}}/rolebindings/{{name}}"),
-            get(get_rb).put(update_rb).delete(delete_rb),
-        )
 }
