@@ -279,3 +279,79 @@ async fn patches_cannot_escalate() {
     assert!(r["rules"].as_array().is_some_and(|a| !a.is_empty()), "{r}");
     env.cancel.cancel();
 }
+
+/// KubeSphere v3's console names a role's templates only in the
+/// `iam.kubesphere.io/aggregation-roles` annotation; such a role grants them, and the
+/// escalation check sees them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_named_in_the_annotation_are_aggregated_and_checked() {
+    let env = support::start().await;
+    let authz = env.authz.clone();
+    let app = tenancy::router(tenancy::State::new(env.admin.clone(), env.authz.clone())).layer(
+        axum::middleware::from_fn(move |req, next| {
+            tenancy::api::authorize(authz.clone(), req, next)
+        }),
+    );
+    let role = |name: &str, templates: &str| json!({"metadata": {"name": name, "annotations": {"iam.kubesphere.io/aggregation-roles": templates}}});
+    let r = ok(
+        &app,
+        "POST",
+        &format!("{IAM}/globalroles"),
+        role("user-viewer", r#"["global-view-users"]"#),
+    )
+    .await;
+    assert_eq!(
+        r["aggregationRoleTemplates"]["templateNames"],
+        json!(["global-view-users"]),
+        "{r}"
+    );
+    let rules = r["rules"].as_array().cloned().unwrap_or_default();
+    assert!(
+        rules.iter().any(|rule| rule["resources"]
+            .as_array()
+            .is_some_and(|res| res.contains(&json!("users")))),
+        "the annotated template's rules are granted: {r}"
+    );
+
+    let (s, r) = send(
+        &app,
+        "admin",
+        "POST",
+        &format!("{IAM}/globalroles"),
+        "application/json",
+        role("broken", "global-view-users"),
+    )
+    .await;
+    assert_eq!(s, 400, "{r}");
+    assert!(r["message"].as_str().unwrap().contains("JSON array"), "{r}");
+
+    // A user who may manage roles but not users cannot grant user management this way.
+    ok(&app, "POST", &format!("{IAM}/globalroles"), json!({
+        "metadata": {"name": "roles-manager"},
+        "aggregationRoleTemplates": {"templateNames": ["global-view-roles", "global-manage-roles"]},
+    }))
+    .await;
+    ok(
+        &app,
+        "POST",
+        &format!("{IAM}/users"),
+        json!({
+            "metadata": {"name": "rolemgr", "annotations": {"iam.kubesphere.io/globalrole": "roles-manager"}},
+            "spec": {"email": "rolemgr@example.com", "password": "Passw0rd!x"},
+        }),
+    )
+    .await;
+    support::eventually("the annotation cannot smuggle in more rights", || async {
+        let (s, r) = send(
+            &app,
+            "rolemgr",
+            "POST",
+            &format!("{IAM}/globalroles"),
+            "application/json",
+            role("sneaky", r#"["global-manage-users"]"#),
+        )
+        .await;
+        (s == 403).then_some(r)
+    })
+    .await;
+}

@@ -120,7 +120,7 @@ fn rules_in(v: Option<&Value>) -> Result<Vec<PolicyRule>, ApiError> {
 /// controller does) and returns every rule it grants.
 fn role_rules(state: &State, body: &mut Value) -> Result<Vec<PolicyRule>, ApiError> {
     let mut rules = rules_in(body.get("rules"))?;
-    let names: Vec<String> = body
+    let mut names: Vec<String> = body
         .pointer("/aggregationRoleTemplates/templateNames")
         .and_then(Value::as_array)
         .map(|a| {
@@ -129,6 +129,25 @@ fn role_rules(state: &State, body: &mut Value) -> Result<Vec<PolicyRule>, ApiErr
                 .collect()
         })
         .unwrap_or_default();
+    if names.is_empty() {
+        // KubeSphere v3's console names the templates only in this annotation (a JSON
+        // array in a string); the role is stored with them as templateNames too, so
+        // that the authorizer's index and the stored rules agree.
+        names = annotated_templates(body)?;
+        if !names.is_empty()
+            && let Some(o) = body.as_object_mut()
+        {
+            let agg = o
+                .entry("aggregationRoleTemplates")
+                .or_insert_with(|| serde_json::json!({}));
+            if !agg.is_object() {
+                return Err(ApiError::bad_request(
+                    "aggregationRoleTemplates must be an object",
+                ));
+            }
+            agg["templateNames"] = serde_json::json!(names);
+        }
+    }
     if !names.is_empty() {
         let idx = state.authz.read();
         let mut agg = Vec::new();
@@ -149,6 +168,24 @@ fn role_rules(state: &State, body: &mut Value) -> Result<Vec<PolicyRule>, ApiErr
     }
     Ok(rules)
 }
+
+/// The template names in the `iam.kubesphere.io/aggregation-roles` annotation.
+fn annotated_templates(body: &Value) -> Result<Vec<String>, ApiError> {
+    let Some(text) = body
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(AGGREGATION_ANNOTATION))
+        .and_then(Value::as_str)
+    else {
+        return Ok(Vec::new());
+    };
+    serde_json::from_str(text).map_err(|e| {
+        ApiError::bad_request(format!(
+            "annotation {AGGREGATION_ANNOTATION} must be a JSON array of role template names: {e}"
+        ))
+    })
+}
+
+const AGGREGATION_ANNOTATION: &str = "iam.kubesphere.io/aggregation-roles";
 
 /// The rules a binding's roleRef grants, for the escalation check.
 fn bound_rules(
