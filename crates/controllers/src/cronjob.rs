@@ -110,7 +110,8 @@ pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Durat
         ("Complete", spec.successful_jobs_history_limit.unwrap_or(3)),
         ("Failed", spec.failed_jobs_history_limit.unwrap_or(1)),
     ] {
-        let done: Vec<&Arc<Job>> = jobs.iter().filter(|j| finished(j) == Some(kind)).collect();
+        let mut done: Vec<&Arc<Job>> = jobs.iter().filter(|j| finished(j) == Some(kind)).collect();
+        done.sort_by(|a, b| by_start_time(a, b));
         let excess = done.len().saturating_sub(limit.max(0) as usize);
         for j in &done[..excess] {
             let jn = j.metadata.name.clone().unwrap_or_default();
@@ -302,9 +303,60 @@ pub fn job_for(cj: &CronJob, scheduled: Timestamp, tz: &TimeZone) -> Job {
     }
 }
 
+/// The order in which finished Jobs leave the history, kube-controller-manager's
+/// `byJobStartTime`: by `status.startTime` (Jobs without one last), then by name. Names
+/// end in the scheduled minute, so they break the ties of second-precision times, where
+/// creation timestamps alone left the order of two Jobs started in one second to chance.
+fn by_start_time(a: &Job, b: &Job) -> std::cmp::Ordering {
+    let start = |j: &Job| {
+        j.status
+            .as_ref()
+            .and_then(|s| s.start_time.as_ref())
+            .map(|t| t.0)
+    };
+    match (start(a), start(b)) {
+        (Some(x), Some(y)) if x != y => x.cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        _ => a.metadata.name.cmp(&b.metadata.name),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn history_order_is_start_time_then_name() {
+        let job = |name: &str, start: Option<&str>| Job {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                ..Default::default()
+            },
+            status: Some(k8s_openapi::api::batch::v1::JobStatus {
+                start_time: start.map(|s| {
+                    k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(s.parse().unwrap())
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut jobs = vec![
+            job("cj-29000002", Some("2026-01-01T00:00:05Z")),
+            job("cj-29000003", None),
+            job("cj-29000001", Some("2026-01-01T00:00:05Z")),
+            job("cj-29000000", Some("2026-01-01T00:00:09Z")),
+        ];
+        jobs.sort_by(by_start_time);
+        let names: Vec<_> = jobs
+            .iter()
+            .map(|j| j.metadata.name.clone().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["cj-29000001", "cj-29000002", "cj-29000000", "cj-29000003"]
+        );
+    }
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()

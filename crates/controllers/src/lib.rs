@@ -1,4 +1,4 @@
-//! Built-in workload controllers for embedded mode (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Endpoints), written with kube-runtime against the Kubernetes API only.
+//! Built-in workload controllers for embedded mode (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Endpoints, pod garbage collection), written with kube-runtime against the Kubernetes API only.
 //!
 //! Each controller is a pure planning function over a snapshot of the informer
 //! caches (unit-tested without a server) plus thin wiring that applies the plan
@@ -18,6 +18,7 @@ pub mod expectations;
 pub mod informer;
 pub mod job;
 pub mod leader;
+pub mod podgc;
 pub mod pods;
 pub mod queue;
 pub mod replicaset;
@@ -88,6 +89,7 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
     let cj_queue = Queue::new();
     let ds_queue = Queue::new();
     let sts_queue = Queue::new();
+    let gc_queue = Queue::new();
 
     let mut pod_inf: Informer<Pod> = Informer::new(Api::all(client.clone()));
     let mut rs_inf: Informer<ReplicaSet> = Informer::new(Api::all(client.clone()));
@@ -106,14 +108,19 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
     let rs_store = rs_inf.store();
     let deploy_store = deploy_inf.store();
     let svc_store = svc_inf.store();
+    let node_store = node_inf.store();
 
     {
         let (rsq, dq, rss) = (rs_queue.clone(), deploy_queue.clone(), rs_store.clone());
         let (jq, sq, svcs) = (job_queue.clone(), svc_queue.clone(), svc_store.clone());
         let dsq = ds_queue.clone();
         let (stsq, stss) = (sts_queue.clone(), sts_store.clone());
+        let (gcq, nodes) = (gc_queue.clone(), node_store.clone());
         pod_inf.on_change(move |pod, deleted| {
             let ns = pod.metadata.namespace.as_deref().unwrap_or_default();
+            if !deleted {
+                podgc::on_pod_change(pod, &nodes, &gcq);
+            }
             // A pod's labels may have changed away from a selector, so every Service
             // with a selector in the namespace looks again.
             for s in svcs.state_filter(|s| {
@@ -197,7 +204,11 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
         });
         // Any node change can change where daemons belong.
         let (dsq, dss) = (ds_queue.clone(), ds_store.clone());
-        node_inf.on_change(move |_, _| {
+        let gcq = gc_queue.clone();
+        node_inf.on_change(move |node, deleted| {
+            if deleted {
+                podgc::on_node_deleted(node, &gcq);
+            }
             for d in dss.state() {
                 dsq.add(key_of(d.as_ref()));
             }
@@ -264,6 +275,12 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
         revisions: revisions.clone(),
         events: events::Recorder::new(client.clone(), "statefulset-controller"),
     });
+    let gc = Arc::new(podgc::PodGc {
+        client: client.clone(),
+        clock: opts.clock.clone(),
+        pods: pods.clone(),
+        nodes: nodes.clone(),
+    });
     let ctx = Arc::new(Ctx {
         rs_events: events::Recorder::new(client.clone(), "replicaset-controller"),
         deploy_events: events::Recorder::new(client.clone(), "deployment-controller"),
@@ -295,6 +312,10 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
     let jumps = clock_jumps(ctx.clone(), cj_queue.clone(), cancel.clone());
     tokio::join!(
         jumps,
+        gc_queue.run(1, cancel.clone(), "podgc", move |k| podgc::reconcile(
+            gc.clone(),
+            k
+        )),
         sts_queue.run(workers, cancel.clone(), "statefulset", move |k| {
             statefulset::reconcile(sts_ctx.clone(), k)
         }),

@@ -138,7 +138,6 @@ fn daemonset_deletes_the_pod_of_a_removed_node() {
 /// On Kubernetes the pod-GC controller force-deletes pods bound to a Node that no
 /// longer exists (no kubelet is left to confirm a graceful deletion).
 #[test]
-#[ignore = "no pod GC: a pod bound to a deleted Node stays Terminating forever (deletionTimestamp set, no kubelet to finish it)"]
 fn daemonset_pod_of_a_removed_node_disappears() {
     remove_a_node("ds-gone", true);
 }
