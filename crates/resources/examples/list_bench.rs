@@ -103,10 +103,11 @@ fn main() {
         load.as_micros() as f64 / PODS as f64
     );
     println!(
-        "cache memory: RSS growth {:.0} bytes/pod (RSS {} MiB); serialized projections {:.0} bytes/pod",
+        "cache memory: RSS growth {:.0} bytes/pod (RSS {} MiB); stored projections {:.0} bytes/pod (compact, {} interned strings)",
         after.saturating_sub(before) as f64 / PODS as f64,
         after / (1 << 20),
-        payload as f64 / PODS as f64
+        payload as f64 / PODS as f64,
+        index.interned_strings()
     );
 
     let registry = FilterRegistry::new();

@@ -297,7 +297,11 @@ async fn get_one(
             None => Api::all_with(caller, &ar),
         };
         return match api.get(name).await {
-            Ok(object) => Ok(Json(serde_json::to_value(object).unwrap_or(Value::Null))),
+            Ok(object) => {
+                let mut value = serde_json::to_value(object).unwrap_or(Value::Null);
+                crate::projection::redact(&kind.plural, &mut value);
+                Ok(Json(value))
+            }
             Err(kube::Error::Api(status)) => {
                 Err(
                     StatusError::new(status.code, &status.reason, status.message.clone(), None)

@@ -1,7 +1,9 @@
 //! One resource type's cache: projected objects indexed by namespace, owner and sort keys,
 //! listed by walking the ordered keys instead of sorting per request.
 
+use crate::compact::{self, Interner};
 use crate::filter::{self, FilterRegistry, Lookup};
+use crate::ident::{ByName, Ident};
 use crate::merge::Merge;
 use crate::object;
 use crate::projection;
@@ -11,35 +13,36 @@ use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-/// A position in a sorted list: (sort time, name, namespace, slot); the time is 0 by name.
-/// The slot (where the entry lives) never decides the order, as (name, namespace) is
-/// unique; it lets a walk reach the entry without hashing.
-pub type Key = (i64, Arc<str>, Arc<str>, u32);
+/// A position in a sorted list: (sort time, identity, slot); the time is 0 by name.
+/// The slot (where the entry lives) never decides the order, as identities are unique;
+/// it lets a walk reach the entry without hashing.
+pub type Key = (i64, Ident, u32);
 
-/// An object's (namespace, name).
-type ObjectRef = (Arc<str>, Arc<str>);
+/// An entry's labels, interned and sorted by key, read through the interner so selectors
+/// need no decoding.
+struct LabelView<'a> {
+    labels: &'a [(u32, u32)],
+    strings: &'a Interner,
+}
 
-/// Labels kept outside the serialized projection so selectors need no parsing.
-struct Labels(Box<[(Box<str>, Box<str>)]>);
-
-impl LabelSource for Labels {
+impl LabelSource for LabelView<'_> {
     fn label(&self, key: &str) -> Option<&str> {
-        self.0
-            .binary_search_by(|(k, _)| k.as_ref().cmp(key))
+        self.labels
+            .binary_search_by(|(k, _)| self.strings.get(*k).cmp(key))
             .ok()
-            .map(|i| self.0[i].1.as_ref())
+            .map(|i| self.strings.get(self.labels[i].1))
     }
 }
 
-/// One cached object: its projection as compact JSON, and what fast filters read.
+/// One cached object: its projection in compact form, and what fast filters read.
 struct Entry {
-    json: Box<str>,
-    name: Arc<str>,
+    data: Box<[u8]>,
+    id: Ident,
     created: i64,
     updated: i64,
     alias: Option<Box<str>>,
-    status: Option<Box<str>>,
-    labels: Labels,
+    status: Option<u32>,
+    labels: Box<[(u32, u32)]>,
     owners: Box<[Arc<str>]>,
 }
 
@@ -60,29 +63,25 @@ impl Ordered {
         }
     }
 
-    fn insert(&mut self, e: &Entry, ns: &Arc<str>, slot: u32, has_update: bool) {
-        self.created
-            .insert((e.created, e.name.clone(), ns.clone(), slot));
-        self.name.insert((0, e.name.clone(), ns.clone(), slot));
+    fn insert(&mut self, e: &Entry, slot: u32, has_update: bool) {
+        self.created.insert((e.created, e.id.clone(), slot));
+        self.name.insert((0, e.id.clone(), slot));
         if has_update {
-            self.updated
-                .insert((e.updated, e.name.clone(), ns.clone(), slot));
+            self.updated.insert((e.updated, e.id.clone(), slot));
         }
     }
 
-    fn remove(&mut self, e: &Entry, ns: &Arc<str>, slot: u32) {
-        self.created
-            .remove(&(e.created, e.name.clone(), ns.clone(), slot));
-        self.name.remove(&(0, e.name.clone(), ns.clone(), slot));
-        self.updated
-            .remove(&(e.updated, e.name.clone(), ns.clone(), slot));
+    fn remove(&mut self, e: &Entry, slot: u32) {
+        self.created.remove(&(e.created, e.id.clone(), slot));
+        self.name.remove(&(0, e.id.clone(), slot));
+        self.updated.remove(&(e.updated, e.id.clone(), slot));
     }
 }
 
 /// The objects of one namespace ("" holds cluster-scoped objects).
 #[derive(Default)]
 struct Bucket {
-    entries: HashMap<Arc<str>, u32>,
+    entries: HashMap<ByName, u32>,
     ordered: Ordered,
 }
 
@@ -92,10 +91,11 @@ pub struct ResourceIndex {
     has_update: bool,
     buckets: HashMap<Arc<str>, Bucket>,
     all: Ordered,
-    by_owner: HashMap<Arc<str>, BTreeSet<ObjectRef>>,
+    by_owner: HashMap<Arc<str>, BTreeSet<Ident>>,
     slots: Vec<Option<Entry>>,
     free: Vec<u32>,
     len: usize,
+    strings: Interner,
 }
 
 impl ResourceIndex {
@@ -111,6 +111,7 @@ impl ResourceIndex {
             slots: Vec::new(),
             free: Vec::new(),
             len: 0,
+            strings: Interner::default(),
         }
     }
 
@@ -142,13 +143,20 @@ impl ResourceIndex {
             Some((k, _)) => k.clone(),
             None => Arc::from(ns_str),
         };
-        let name: Arc<str> = Arc::from(name_str);
-        let mut labels: Vec<(Box<str>, Box<str>)> = object::labels(object)
+        let id = Ident::new(ns_str, name_str);
+        let strings = &mut self.strings;
+        let mut labels: Vec<(u32, u32)> = object::labels(object)
             .into_iter()
             .flatten()
-            .filter_map(|(k, v)| Some((k.as_str().into(), v.as_str()?.into())))
+            .filter_map(|(k, v)| {
+                let v = v.as_str()?;
+                Some((strings.intern(k), strings.intern(v)))
+            })
             .collect();
-        labels.sort();
+        labels.sort_by(|a, b| strings.get(a.0).cmp(strings.get(b.0)));
+        let status = filter::status_of(&self.resource, object).map(|s| strings.intern(&s));
+        let mut data = Vec::new();
+        compact::encode(&projected, strings, &mut data);
         let owners: Box<[Arc<str>]> = object::owner_references(object)
             .filter_map(|o| o.get("uid").and_then(Value::as_str))
             .map(|uid| match self.by_owner.get_key_value(uid) {
@@ -157,20 +165,20 @@ impl ResourceIndex {
             })
             .collect();
         let entry = Entry {
-            json: projected.to_string().into_boxed_str(),
-            name: name.clone(),
+            data: data.into_boxed_slice(),
+            id: id.clone(),
             created: object::creation_seconds(object),
             updated: update_seconds(&self.resource, object),
             alias: object::annotation(object, filter::ALIAS_ANNOTATION).map(Box::from),
-            status: filter::status_of(&self.resource, object).map(|s| s.as_ref().into()),
-            labels: Labels(labels.into_boxed_slice()),
+            status,
+            labels: labels.into_boxed_slice(),
             owners,
         };
         for uid in entry.owners.iter() {
             self.by_owner
                 .entry(uid.clone())
                 .or_default()
-                .insert((ns.clone(), name.clone()));
+                .insert(id.clone());
         }
         let slot = match self.free.pop() {
             Some(slot) => slot,
@@ -179,10 +187,10 @@ impl ResourceIndex {
                 u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
             }
         };
-        self.all.insert(&entry, &ns, slot, self.has_update);
-        let bucket = self.buckets.entry(ns.clone()).or_default();
-        bucket.ordered.insert(&entry, &ns, slot, self.has_update);
-        bucket.entries.insert(name, slot);
+        self.all.insert(&entry, slot, self.has_update);
+        let bucket = self.buckets.entry(ns).or_default();
+        bucket.ordered.insert(&entry, slot, self.has_update);
+        bucket.entries.insert(ByName(id), slot);
         if let Some(cell) = self.slots.get_mut(slot as usize) {
             *cell = Some(entry);
         }
@@ -196,13 +204,6 @@ impl ResourceIndex {
 
     /// Removes the object with this namespace ("" if cluster-scoped) and name.
     pub fn delete_key(&mut self, namespace: &str, name: &str) -> bool {
-        let Some((ns, bucket)) = self.buckets.get_key_value(namespace) else {
-            return false;
-        };
-        let ns = ns.clone();
-        if !bucket.entries.contains_key(name) {
-            return false;
-        }
         let Some(bucket) = self.buckets.get_mut(namespace) else {
             return false;
         };
@@ -213,14 +214,22 @@ impl ResourceIndex {
             return false;
         };
         self.free.push(slot);
-        bucket.ordered.remove(&entry, &ns, slot);
+        bucket.ordered.remove(&entry, slot);
         if bucket.entries.is_empty() {
             self.buckets.remove(namespace);
         }
-        self.all.remove(&entry, &ns, slot);
+        self.all.remove(&entry, slot);
+        compact::release(&entry.data, &mut self.strings);
+        for (k, v) in entry.labels.iter() {
+            self.strings.release(*k);
+            self.strings.release(*v);
+        }
+        if let Some(status) = entry.status {
+            self.strings.release(status);
+        }
         for uid in entry.owners.iter() {
             if let Some(set) = self.by_owner.get_mut(uid) {
-                set.remove(&(ns.clone(), entry.name.clone()));
+                set.remove(&entry.id);
                 if set.is_empty() {
                     self.by_owner.remove(uid);
                 }
@@ -239,7 +248,7 @@ impl ResourceIndex {
     pub fn get(&self, namespace: &str, name: &str) -> Option<Value> {
         let slot = *self.buckets.get(namespace)?.entries.get(name)?;
         let entry = self.slots.get(slot as usize)?.as_ref()?;
-        Some(parse(&entry.json))
+        Some(self.decode(entry))
     }
 
     /// Every cached projection, optionally within one namespace.
@@ -249,7 +258,7 @@ impl ResourceIndex {
             .filter(|(ns, _)| namespace.is_none_or(|n| n == ns.as_ref()))
             .flat_map(|(_, b)| b.entries.values())
             .filter_map(|slot| self.slots.get(*slot as usize)?.as_ref())
-            .map(|e| parse(&e.json))
+            .map(|e| self.decode(e))
             .collect()
     }
 
@@ -296,12 +305,40 @@ impl ResourceIndex {
         };
 
         let (start, end) = page_window(query.page, query.limit, usize::MAX);
-        let mut page: Vec<&Entry> = Vec::new();
         let unfiltered = query.label_selector.is_none() && plan.is_empty();
+        let matches = |entry: &Entry| {
+            plan.fast_matches(&self.resource, query, entry, &self.strings)
+                && (!plan.needs_object() || slow_matcher.matches(&self.decode(entry)))
+        };
+        let mut page: Vec<&Entry> = Vec::new();
         let total_items = if unfiltered {
             let total: usize = sets.iter().map(|s| s.len()).sum();
             let keys = Merge::new(sets, query.ascending).take(end).skip(start);
             page.extend(keys.filter_map(|k| self.entry(k)));
+            total
+        } else if scope.is_none() && plan.namespace.is_none() && plan.owner_narrowing.is_none() {
+            // Cluster-wide: decide every object in slot order (a sequential scan, kind to
+            // caches), then walk the sort order only until the page is full.
+            let mut matched = vec![0u64; self.slots.len().div_ceil(64)];
+            let mut total = 0usize;
+            for (slot, entry) in self.slots.iter().enumerate() {
+                if let Some(entry) = entry
+                    && matches(entry)
+                {
+                    matched[slot / 64] |= 1 << (slot % 64);
+                    total += 1;
+                }
+            }
+            if start < end.min(total) {
+                let is_match = |k: &&Key| {
+                    let slot = k.2 as usize;
+                    matched
+                        .get(slot / 64)
+                        .is_some_and(|w| w & (1 << (slot % 64)) != 0)
+                };
+                let keys = Merge::new(sets, query.ascending).filter(is_match);
+                page.extend(keys.take(end).skip(start).filter_map(|k| self.entry(k)));
+            }
             total
         } else {
             let mut matched = 0usize;
@@ -309,9 +346,7 @@ impl ResourceIndex {
                 let Some(entry) = self.entry(key) else {
                     continue;
                 };
-                if !plan.fast_matches(&self.resource, query, entry, key)
-                    || (plan.needs_object() && !slow_matcher.matches(&parse(&entry.json)))
-                {
+                if !matches(entry) {
                     continue;
                 }
                 if matched >= start && matched < end {
@@ -322,13 +357,20 @@ impl ResourceIndex {
             matched
         };
         ListResult {
-            items: page.into_iter().map(|e| parse(&e.json)).collect(),
+            items: page.into_iter().map(|e| self.decode(e)).collect(),
             total_items,
         }
     }
 
+    fn decode(&self, entry: &Entry) -> Value {
+        compact::decode(&entry.data, &self.strings).unwrap_or_else(|| {
+            tracing::error!(resource = %self.resource, name = %entry.id.name(), "cached projection does not decode");
+            Value::Null
+        })
+    }
+
     fn entry(&self, key: &Key) -> Option<&Entry> {
-        self.slots.get(key.3 as usize)?.as_ref()
+        self.slots.get(key.2 as usize)?.as_ref()
     }
 
     fn owned_keys(
@@ -343,49 +385,41 @@ impl ResourceIndex {
         };
         owned
             .iter()
-            .filter(|(ns, _)| scope.is_none_or(|s| s.contains(ns.as_ref())))
-            .filter(|(ns, _)| namespace.is_none_or(|n| n == ns.as_ref()))
-            .filter_map(|(ns, name)| {
-                let slot = *self.buckets.get(ns)?.entries.get(name)?;
+            .filter(|id| scope.is_none_or(|s| s.contains(id.namespace())))
+            .filter(|id| namespace.is_none_or(|n| n == id.namespace()))
+            .filter_map(|id| {
+                let slot = *self.buckets.get(id.namespace())?.entries.get(id.name())?;
                 let e = self.slots.get(slot as usize)?.as_ref()?;
                 let time = match field {
                     SortField::Name => 0,
                     SortField::UpdateTime if self.has_update => e.updated,
                     _ => e.created,
                 };
-                Some((time, name.clone(), ns.clone(), slot))
+                Some((time, id.clone(), slot))
             })
             .collect()
     }
 
-    /// Approximate heap bytes held per object (for the memory benchmark): the serialized
-    /// projections plus label copies; the index structures come on top.
+    /// How many distinct strings the cached objects share.
+    pub fn interned_strings(&self) -> usize {
+        self.strings.len()
+    }
+
+    /// Heap bytes of the cached projections and labels plus the distinct interned
+    /// strings (for the memory benchmark); the index structures come on top.
     pub fn payload_bytes(&self) -> usize {
-        self.slots
+        let entries: usize = self
+            .slots
             .iter()
             .flatten()
             .map(|e| {
-                e.json.len()
-                    + e.name.len()
+                e.data.len()
+                    + e.id.text_len()
                     + e.alias.as_ref().map_or(0, |a| a.len())
-                    + e.status.as_ref().map_or(0, |s| s.len())
-                    + e.labels
-                        .0
-                        .iter()
-                        .map(|(k, v)| k.len() + v.len() + 32)
-                        .sum::<usize>()
+                    + e.labels.len() * 8
             })
-            .sum()
-    }
-}
-
-fn parse(json: &str) -> Value {
-    match serde_json::from_str(json) {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::error!(error = %e, "cached projection does not parse");
-            Value::Null
-        }
+            .sum();
+        entries + self.strings.string_bytes()
     }
 }
 
@@ -443,20 +477,28 @@ impl<'q> Plan<'q> {
         !self.slow.filters.is_empty() || self.slow.field_selector.is_some()
     }
 
-    fn fast_matches(&self, resource: &str, query: &Query, entry: &Entry, key: &Key) -> bool {
+    fn fast_matches(
+        &self,
+        resource: &str,
+        query: &Query,
+        entry: &Entry,
+        strings: &Interner,
+    ) -> bool {
         if let Some(selector) = &query.label_selector
-            && !selector.matches(&entry.labels)
+            && !selector.matches(&LabelView {
+                labels: &entry.labels,
+                strings,
+            })
         {
             return false;
         }
         self.fast.iter().all(|(k, v)| match *k {
-            "namespace" => key.2.as_ref() == *v,
-            "names" => v.split(',').any(|n| n == entry.name.as_ref()),
+            "namespace" => entry.id.namespace() == *v,
+            "names" => v.split(',').any(|n| n == entry.id.name()),
             "status" => entry
                 .status
-                .as_deref()
-                .is_some_and(|s| filter::status_matches(resource, s, v)),
-            _ => filter::name_matches(&entry.name, entry.alias.as_deref(), v),
+                .is_some_and(|s| filter::status_matches(resource, strings.get(s), v)),
+            _ => filter::name_matches(entry.id.name(), entry.alias.as_deref(), v),
         })
     }
 }

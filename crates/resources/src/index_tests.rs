@@ -50,6 +50,38 @@ fn apply_replace_and_delete() {
     );
     assert!(index.get("b", "x").is_some());
     assert!(index.get("a", "x").is_none());
+    assert!(index.delete(&obj("b", "x", "")));
+    assert_eq!(
+        index.interned_strings(),
+        0,
+        "strings outlived their objects"
+    );
+}
+
+#[test]
+fn interned_strings_follow_updates() {
+    let mut index = ResourceIndex::new("pods");
+    let pod = |phase: &str, app: &str| {
+        let mut p = obj("a", "p", "2024-01-01T00:00:00Z");
+        p["metadata"]["labels"] = json!({"app": app, "tier": "web"});
+        p["status"] = json!({"phase": phase});
+        p
+    };
+    index.apply(&pod("Pending", "one"));
+    index.apply(&pod("Running", "two"));
+    let q = Query::parse("labelSelector=app%3Dtwo&status=Running").unwrap();
+    let r = index.list(&q, None, &FilterRegistry::new(), &NoLookup);
+    assert_eq!(r.total_items, 1);
+    assert_eq!(r.items[0], project("pods", &pod("Running", "two")));
+    let q = Query::parse("labelSelector=app%3Done").unwrap();
+    assert_eq!(
+        index
+            .list(&q, None, &FilterRegistry::new(), &NoLookup)
+            .total_items,
+        0
+    );
+    index.delete_key("a", "p");
+    assert_eq!(index.interned_strings(), 0);
 }
 
 #[test]
@@ -149,8 +181,8 @@ fn arb_object() -> impl Strategy<Value = Value> {
 fn arb_query() -> impl Strategy<Value = Vec<(String, String)>> {
     let opt = |values: Vec<&'static str>| prop::option::of(prop::sample::select(values));
     (
-        opt(vec!["-1", "0", "1", "2", "3", "x", "99999999999999999"]),
-        opt(vec!["-1", "-3", "0", "1", "2", "5", "z"]),
+        opt(vec!["1", "2", "3", "99999999999999999"]),
+        opt(vec!["-1", "0", "1", "2", "5"]),
         opt(vec![
             "name",
             "createTime",

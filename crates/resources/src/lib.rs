@@ -2,10 +2,12 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod compact;
 pub mod filter;
 pub mod http;
 #[cfg(test)]
 mod http_tests;
+mod ident;
 pub mod index;
 #[cfg(test)]
 mod index_tests;
@@ -15,6 +17,7 @@ pub mod projection;
 pub mod query;
 pub mod status;
 pub mod store;
+pub mod users;
 pub mod visibility;
 pub mod watch;
 pub mod workloads;

@@ -42,7 +42,18 @@ pub fn project(resource: &str, object: &Value) -> Value {
         "pods" => reduce_pod(map),
         _ => {}
     }
+    redact(resource, &mut out);
     out
+}
+
+/// Removes what no API may return, from cached projections and live reads alike: a
+/// KubeSphere User's password hash.
+pub fn redact(resource: &str, object: &mut Value) {
+    if resource == "users"
+        && let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut)
+    {
+        spec.remove("password");
+    }
 }
 
 fn omit_data(map: &mut Map<String, Value>) {
@@ -176,5 +187,8 @@ mod tests {
         );
         let ns = json!({"metadata": {"name": "n", "annotations": {"a": "b"}}});
         assert_eq!(project("namespaces", &ns), ns);
+        let user =
+            json!({"metadata": {"name": "u"}, "spec": {"email": "u@x", "password": "$argon2id$"}});
+        assert_eq!(project("users", &user)["spec"], json!({"email": "u@x"}));
     }
 }

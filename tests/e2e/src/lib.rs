@@ -8,6 +8,7 @@ mod kubectl;
 mod namespace;
 mod platform;
 mod raw;
+pub mod resources;
 pub mod simnodes;
 mod table;
 mod wait;

@@ -6,6 +6,7 @@ use crate::filter::{self, Filter, FilterRegistry, Lookup, NoLookup};
 use crate::object;
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// KubeSphere's list answer: `{"items": [...], "totalItems": N}`.
@@ -83,6 +84,8 @@ pub struct Matcher<'a> {
     resource: &'a str,
     query: &'a Query,
     hooks: Vec<Option<Arc<dyn Filter>>>,
+    /// Name sets of the filters that follow other objects (`users?workspace=`).
+    prepared: Vec<Option<HashSet<String>>>,
     lookup: &'a dyn Lookup,
 }
 
@@ -94,10 +97,21 @@ impl<'a> Matcher<'a> {
         registry: &FilterRegistry,
         lookup: &'a dyn Lookup,
     ) -> Self {
+        let hooks = registry.resolve(resource, &query.filters);
+        let prepared = query
+            .filters
+            .iter()
+            .zip(&hooks)
+            .map(|((key, value), hook)| match hook {
+                Some(_) => None,
+                None => crate::users::prepare(resource, key, value, lookup),
+            })
+            .collect();
         Matcher {
             resource,
             query,
-            hooks: registry.resolve(resource, &query.filters),
+            hooks,
+            prepared,
             lookup,
         }
     }
@@ -117,10 +131,11 @@ impl<'a> Matcher<'a> {
         self.query
             .filters
             .iter()
-            .zip(&self.hooks)
-            .all(|((key, value), hook)| match hook {
-                Some(f) => f.matches(obj, value, self.lookup),
-                None => filter::builtin(self.resource, key, value, obj, self.lookup),
+            .zip(self.hooks.iter().zip(&self.prepared))
+            .all(|((key, value), (hook, prepared))| match (hook, prepared) {
+                (Some(f), _) => f.matches(obj, value, self.lookup),
+                (None, Some(names)) => names.contains(object::name(obj)),
+                (None, None) => filter::builtin(self.resource, key, value, obj, self.lookup),
             })
     }
 }

@@ -40,6 +40,20 @@ pub enum QueryError {
         #[source]
         source: labels::SelectorError,
     },
+    /// `page` is not an integer of at least 1.
+    #[error("invalid page {0:?}: it must be an integer of at least 1")]
+    Page(String),
+    /// `limit` is not -1 (everything) or a non-negative integer.
+    #[error("invalid limit {0:?}: it must be -1 (no limit) or an integer of at least 0")]
+    Limit(String),
+    /// `page` and `limit` together point past any list that can exist.
+    #[error("page {page} with limit {limit} is out of range")]
+    PageOutOfRange {
+        /// The page asked for.
+        page: i64,
+        /// The page size asked for.
+        limit: i64,
+    },
     /// `sortBy` names a field no resource can be sorted by.
     #[error(
         "unsupported sortBy {0:?}: use name, creationTimestamp, createTime, updateTime or lastUpdateTimestamp"
@@ -75,9 +89,9 @@ impl SortField {
 /// A parsed list query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
-    /// 1-based page; values below 1 give an empty page, as KubeSphere's negative offset does.
+    /// 1-based page (parsing refuses values below 1).
     pub page: i64,
-    /// Page size; `None` lists everything. A negative limit gives an empty page.
+    /// Page size; `None` lists everything (parsing refuses negative sizes but -1).
     pub limit: Option<i64>,
     /// Sort field, creation time by default.
     pub sort_by: SortField,
@@ -123,15 +137,31 @@ impl Query {
                 .find(|(k, _)| k == key)
                 .map(|(_, v)| v.as_str())
         };
-        let mut query = Query {
-            // Unparsable numbers mean "absent", as strconv.Atoi failing does in KubeSphere.
-            limit: match first("limit").and_then(|v| v.parse::<i64>().ok()) {
-                None | Some(-1) => None,
-                Some(n) => Some(n),
+        // KubeSphere silently turns garbage or negative paging into an empty or full
+        // list; a clear 400 tells the caller what went wrong instead.
+        let page = match first("page").filter(|v| !v.is_empty()) {
+            None => 1,
+            Some(raw) => match raw.parse::<i64>() {
+                Ok(n) if n >= 1 => n,
+                _ => return Err(QueryError::Page(raw.to_string())),
             },
-            page: first("page")
-                .and_then(|v| v.parse::<i64>().ok())
-                .unwrap_or(1),
+        };
+        let limit = match first("limit").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(raw) => match raw.parse::<i64>() {
+                Ok(-1) => None,
+                Ok(n) if n >= 0 => Some(n),
+                _ => return Err(QueryError::Limit(raw.to_string())),
+            },
+        };
+        if let Some(limit) = limit
+            && (page - 1).checked_mul(limit).is_none()
+        {
+            return Err(QueryError::PageOutOfRange { page, limit });
+        }
+        let mut query = Query {
+            limit,
+            page,
             sort_by: SortField::parse(first("sortBy").unwrap_or(""))?,
             ascending: first("ascending").and_then(parse_go_bool).unwrap_or(false),
             ..Query::default()
@@ -208,13 +238,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_when_absent_or_unparsable() {
-        let q = Query::parse("page=x&limit=ten&ascending=maybe").unwrap();
+    fn defaults_when_absent() {
+        let q = Query::parse("page=&limit=&ascending=maybe").unwrap();
         assert_eq!(q.page, 1);
         assert_eq!(q.limit, None);
         assert!(!q.ascending);
         assert_eq!(q.sort_by, SortField::CreationTimestamp);
         assert!(q.filters.is_empty());
+    }
+
+    #[test]
+    fn bad_paging_is_an_error() {
+        for (raw, want) in [
+            ("page=x", QueryError::Page("x".into())),
+            ("page=0", QueryError::Page("0".into())),
+            ("page=-2", QueryError::Page("-2".into())),
+            (
+                "page=99999999999999999999",
+                QueryError::Page("99999999999999999999".into()),
+            ),
+            ("limit=ten", QueryError::Limit("ten".into())),
+            ("limit=-5", QueryError::Limit("-5".into())),
+            (
+                "limit=9223372036854775807&page=9",
+                QueryError::PageOutOfRange {
+                    page: 9,
+                    limit: i64::MAX,
+                },
+            ),
+        ] {
+            assert_eq!(Query::parse(raw), Err(want), "{raw}");
+        }
+        let message = Query::parse("limit=-5").unwrap_err().to_string();
+        assert!(
+            message.contains("limit") && message.contains("-5"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -264,10 +323,8 @@ mod tests {
         assert_eq!(w("limit=3&page=3", 7), (6, 7));
         assert_eq!(w("limit=3&page=4", 7), (0, 0));
         assert_eq!(w("limit=0", 7), (0, 0));
-        assert_eq!(w("limit=-5", 7), (0, 0));
-        assert_eq!(w("limit=3&page=0", 7), (0, 0));
-        assert_eq!(w("limit=3&page=-2", 7), (0, 0));
-        assert_eq!(w("limit=9223372036854775807&page=9", 7), (0, 0));
+        assert_eq!(w("limit=9223372036854775807", 7), (0, 7));
+        assert_eq!(w("limit=4611686018427387904&page=2", 7), (0, 0));
         assert_eq!(Query::parse("limit=3&page=2").unwrap().needed(), Some(6));
         assert_eq!(Query::parse("limit=0").unwrap().needed(), Some(0));
         assert_eq!(Query::parse("").unwrap().needed(), None);
