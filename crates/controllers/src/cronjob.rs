@@ -341,7 +341,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let mut jobs = vec![
+        let mut jobs = [
             job("cj-29000002", Some("2026-01-01T00:00:05Z")),
             job("cj-29000003", None),
             job("cj-29000001", Some("2026-01-01T00:00:05Z")),

@@ -70,6 +70,44 @@ impl Filter {
 
     /// Whether the object stored under `key` is selected.
     pub fn matches(&self, res: &Resource, key: &str, obj: &CachedObject) -> bool {
+        self.matches_with(res, key, obj, || {
+            self.needs_body
+                .then(|| std::borrow::Cow::Owned(obj.value()))
+        })
+    }
+
+    /// [`Filter::matches`] for an object whose body the caller already parsed, so
+    /// many filters can be evaluated against one parse (indexed watch fan-out).
+    pub fn matches_parsed(
+        &self,
+        res: &Resource,
+        key: &str,
+        obj: &CachedObject,
+        body: &Value,
+    ) -> bool {
+        self.matches_with(res, key, obj, || Some(std::borrow::Cow::Borrowed(body)))
+    }
+
+    /// The `field=value` term on a field read from the object's body, if there is
+    /// one: watches are indexed by it.
+    pub fn index_term(&self) -> Option<(&str, &str)> {
+        if !self.needs_body {
+            return None;
+        }
+        self.fields.as_ref()?.requirements().iter().find_map(|r| {
+            let body_field = !matches!(r.field.as_str(), "metadata.name" | "metadata.namespace");
+            (body_field && r.operator == apimachinery::fields::FieldOperator::Equals)
+                .then_some((r.field.as_str(), r.value.as_str()))
+        })
+    }
+
+    fn matches_with<'b>(
+        &self,
+        res: &Resource,
+        key: &str,
+        obj: &CachedObject,
+        body: impl FnOnce() -> Option<std::borrow::Cow<'b, Value>>,
+    ) -> bool {
         if let Some(l) = &self.labels
             && !l.matches(&obj.labels())
         {
@@ -77,11 +115,7 @@ impl Filter {
         }
         let Some(f) = &self.fields else { return true };
         let (namespace, name) = split_key(res, key);
-        let body = if self.needs_body {
-            Some(obj.value())
-        } else {
-            None
-        };
+        let body = body();
         f.matches(|field| match field {
             "metadata.name" => Some(name.to_string()),
             "metadata.namespace" => Some(namespace.to_string()),
@@ -99,6 +133,11 @@ fn supported_field(res: &Resource, field: &str) -> bool {
             .any(|f| f.trim_start_matches('.') == field),
         Source::Virtual(_) => false,
     }
+}
+
+/// The value of a selectable field; an absent field reads as "", as `fields.Set.Get` does.
+pub fn field_value_or_empty(res: &Resource, obj: &Value, field: &str) -> String {
+    field_value(res, obj, field).unwrap_or_default()
 }
 
 fn field_value(res: &Resource, obj: &Value, field: &str) -> Option<String> {

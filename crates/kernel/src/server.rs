@@ -39,6 +39,8 @@ pub struct Inner {
     quota_locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Admission webhook configurations, parsed from the watch cache.
     pub webhooks: crate::webhook::Webhooks,
+    /// Watches indexed by a field value (kubelets' `spec.nodeName`).
+    pub(crate) fanout: Arc<crate::watch::Fanout>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -82,6 +84,7 @@ impl Inner {
             config,
             registry: Registry::with_builtins(),
             store,
+            fanout: crate::watch::Fanout::new(cache.clone()),
             cache,
             authorizer: RwLock::new(Arc::new(crate::rbac_authz::RbacAuthorizer {
                 index: rbac_index.clone(),

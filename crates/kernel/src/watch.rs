@@ -17,12 +17,15 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 
+mod fanout;
+pub(crate) use fanout::Fanout;
+
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(30);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
 struct Watcher {
     res: Arc<Resource>,
-    filter: Filter,
+    filter: Arc<Filter>,
     start: String,
     end: String,
     table: bool,
@@ -51,6 +54,11 @@ impl Watcher {
             .previous
             .as_ref()
             .is_some_and(|p| self.selected(&ev.key, p));
+        Self::kind_for(ev, now, before)
+    }
+
+    /// The event a client sees given whether the new and the old object are selected.
+    fn kind_for(ev: &Event, now: bool, before: bool) -> Option<(EventKind, Arc<CachedObject>)> {
         match ev.kind {
             EventKind::Added if now => Some((EventKind::Added, ev.object.clone())),
             EventKind::Modified if now && before => Some((EventKind::Modified, ev.object.clone())),
@@ -132,7 +140,11 @@ pub async fn serve(ctx: Ctx, wanted: Wanted) -> ApiResult {
             None => f,
         });
     }
-    let filter = Filter::parse(&res, ctx.q("labelSelector"), filter_fields.as_deref())?;
+    let filter = Arc::new(Filter::parse(
+        &res,
+        ctx.q("labelSelector"),
+        filter_fields.as_deref(),
+    )?);
     let bookmarks = matches!(ctx.q("allowWatchBookmarks"), Some("true" | "1"));
     let send_initial = ctx.q("sendInitialEvents").map(|s| s == "true" || s == "1");
     let timeout = match ctx.q("timeoutSeconds") {
@@ -176,6 +188,12 @@ pub async fn serve(ctx: Ctx, wanted: Wanted) -> ApiResult {
         })?),
     };
     let (start, end) = res.range(ctx.namespace());
+    // Subscribed before the snapshot or backlog is taken, so nothing falls in between.
+    let indexed = Fanout::index_term(&res, &filter).map(|term| {
+        ctx.inner
+            .fanout
+            .subscribe(&res, term, &start, &end, filter.clone())
+    });
     let mut w = Watcher {
         res: res.clone(),
         filter,
@@ -232,8 +250,14 @@ pub async fn serve(ctx: Ctx, wanted: Wanted) -> ApiResult {
         }
     }
 
+    let mut source = match indexed {
+        Some(sub) => {
+            drop(receiver);
+            Source::Indexed(sub, ctx.inner.fanout.clone())
+        }
+        None => Source::All(receiver),
+    };
     tokio::spawn(async move {
-        let mut receiver = receiver;
         for chunk in initial {
             if tx.send(Ok(chunk)).await.is_err() {
                 return;
@@ -249,38 +273,118 @@ pub async fn serve(ctx: Ctx, wanted: Wanted) -> ApiResult {
             tokio::select! {
                 _ = &mut deadline => {
                     if bookmarks {
-                        let _ = tx.send(Ok(w.bookmark(last_rv, false))).await;
+                        let Some(rv) = source.progress(&mut w, &tx, &mut last_rv).await else {
+                            return;
+                        };
+                        let _ = tx.send(Ok(w.bookmark(rv, false))).await;
                     }
                     return;
                 }
                 _ = bookmark_tick.tick(), if bookmarks => {
-                    if tx.send(Ok(w.bookmark(last_rv, false))).await.is_err() {
+                    let Some(rv) = source.progress(&mut w, &tx, &mut last_rv).await else {
+                        return;
+                    };
+                    if tx.send(Ok(w.bookmark(rv, false))).await.is_err() {
                         return;
                     }
                 }
                 _ = tx.closed() => return,
-                ev = receiver.recv() => match ev {
-                    Ok(ev) => {
-                        if ev.revision <= last_rv {
-                            continue;
-                        }
-                        last_rv = ev.revision;
-                        if let Some((k, o)) = w.translate(&ev) {
-                            let chunk = w.object_event(k, &o);
-                            if tx.send(Ok(chunk)).await.is_err() {
-                                return;
-                            }
+                // None: too slow to keep up, or shutting down: end the stream; the
+                // client resumes from the last resourceVersion it saw.
+                next = source.next() => match next {
+                    Some(item) => {
+                        if !forward(&mut w, &tx, &mut last_rv, item).await {
+                            return;
                         }
                     }
-                    // Too slow to keep up, or shutting down: end the stream; the
-                    // client resumes from the last resourceVersion it saw.
-                    Err(_) => return,
+                    None => return,
                 }
             }
         }
     });
     let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
     Ok(stream_response(Body::from_stream(stream)))
+}
+
+/// One event for a watch, and (for indexed watches) the selection already decided.
+struct Item {
+    event: Arc<Event>,
+    selection: Option<(bool, bool)>,
+}
+
+/// Where a watch's events come from.
+enum Source {
+    /// Every event of the cache, filtered by the watch itself.
+    All(broadcast::Receiver<Arc<Event>>),
+    /// Only the events the indexed fan-out selected for this watch.
+    Indexed(fanout::Subscription, Arc<Fanout>),
+}
+
+impl Source {
+    async fn next(&mut self) -> Option<Item> {
+        match self {
+            Source::All(r) => r.recv().await.ok().map(|event| Item {
+                event,
+                selection: None,
+            }),
+            Source::Indexed(sub, _) => sub.rx.recv().await.map(|d| Item {
+                event: d.event,
+                selection: Some((d.now, d.before)),
+            }),
+        }
+    }
+
+    /// The revision a bookmark may carry now. An indexed watch sees only its own
+    /// events, so it drains what the fan-out queued up to its dispatched revision
+    /// first; `None` when the client went away meanwhile.
+    async fn progress(
+        &mut self,
+        w: &mut Watcher,
+        tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+        last_rv: &mut u64,
+    ) -> Option<u64> {
+        match self {
+            Source::All(_) => Some(*last_rv),
+            Source::Indexed(sub, fan) => {
+                let dispatched = fan.dispatched();
+                while let Ok(d) = sub.rx.try_recv() {
+                    let item = Item {
+                        event: d.event,
+                        selection: Some((d.now, d.before)),
+                    };
+                    if !forward(w, tx, last_rv, item).await {
+                        return None;
+                    }
+                }
+                *last_rv = (*last_rv).max(dispatched);
+                Some(*last_rv)
+            }
+        }
+    }
+}
+
+/// Sends one event to the client unless it was already covered; false once the
+/// client is gone.
+async fn forward(
+    w: &mut Watcher,
+    tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+    last_rv: &mut u64,
+    item: Item,
+) -> bool {
+    let ev = item.event;
+    if ev.revision <= *last_rv {
+        return true;
+    }
+    *last_rv = ev.revision;
+    let out = match item.selection {
+        None => w.translate(&ev),
+        Some((now, before)) => Watcher::kind_for(&ev, now, before),
+    };
+    if let Some((k, o)) = out {
+        let chunk = w.object_event(k, &o);
+        return tx.send(Ok(chunk)).await.is_ok();
+    }
+    true
 }
 
 fn stream_response(body: Body) -> Response {

@@ -1,6 +1,8 @@
 //! The `default/kubernetes` Service every cluster has, and its endpoints following the
 //! kernel's address across restarts.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::TestKernel;

@@ -1,7 +1,7 @@
 //! The scheduling queue: active (priority order), backoff and unschedulable pods, on tokio's clock.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -54,6 +54,10 @@ pub struct Queue {
     entries: HashMap<String, Entry>,
     active: BTreeSet<(Reverse<i32>, u64, String)>,
     backoff: BTreeSet<(Instant, String)>,
+    /// Unschedulable pods by the time they were parked, so the periodic retry
+    /// and the next wakeup need not scan every entry.
+    parked: BTreeSet<(Instant, String)>,
+    in_flight: HashSet<String>,
     seq: u64,
 }
 
@@ -119,7 +123,13 @@ impl Queue {
             Where::Backoff => {
                 self.backoff.remove(&(e.backoff_until, uid.to_string()));
             }
-            Where::Unschedulable | Where::InFlight => {}
+            Where::Unschedulable => {
+                self.parked
+                    .remove(&(e.unschedulable_since, uid.to_string()));
+            }
+            Where::InFlight => {
+                self.in_flight.remove(uid);
+            }
         }
     }
 
@@ -129,6 +139,7 @@ impl Queue {
         if let Some(e) = self.entries.get_mut(&uid) {
             e.at = Where::InFlight;
             e.moved_in_flight = false;
+            self.in_flight.insert(uid.clone());
         }
         Some(uid)
     }
@@ -154,6 +165,7 @@ impl Queue {
         if e.at != Where::InFlight {
             return;
         }
+        self.in_flight.remove(uid);
         e.attempts += 1;
         e.backoff_until = now + backoff.unwrap_or_default();
         if e.moved_in_flight {
@@ -162,6 +174,7 @@ impl Queue {
         } else {
             e.at = Where::Unschedulable;
             e.unschedulable_since = now;
+            self.parked.insert((now, uid.to_string()));
         }
     }
 
@@ -174,7 +187,13 @@ impl Queue {
         let Some(e) = self.entries.get_mut(uid) else {
             return;
         };
-        let old = (e.at, e.backoff_until, e.priority, e.seq);
+        let old = (
+            e.at,
+            e.backoff_until,
+            e.priority,
+            e.seq,
+            e.unschedulable_since,
+        );
         e.attempts += 1;
         e.backoff_until = now + backoff.unwrap_or_default();
         e.at = Where::Backoff;
@@ -187,7 +206,12 @@ impl Queue {
             Where::Backoff => {
                 self.backoff.remove(&(old.1, uid.to_string()));
             }
-            _ => {}
+            Where::Unschedulable => {
+                self.parked.remove(&(old.4, uid.to_string()));
+            }
+            Where::InFlight => {
+                self.in_flight.remove(uid);
+            }
         }
         self.backoff.insert((until, uid.to_string()));
     }
@@ -197,10 +221,16 @@ impl Queue {
         self.remove(uid);
     }
 
+    /// Moves a parked pod to backoff or active.
     fn activate(&mut self, uid: &str, now: Instant) {
         let Some(e) = self.entries.get_mut(uid) else {
             return;
         };
+        if e.at != Where::Unschedulable {
+            return;
+        }
+        self.parked
+            .remove(&(e.unschedulable_since, uid.to_string()));
         if e.backoff_until > now {
             e.at = Where::Backoff;
             self.backoff.insert((e.backoff_until, uid.to_string()));
@@ -214,18 +244,12 @@ impl Queue {
     /// A cluster change (node added or updated, pod removed, volume change) may
     /// make parked pods schedulable: move them to backoff or active.
     pub fn move_all(&mut self, now: Instant) {
-        let parked: Vec<String> = self
-            .entries
-            .iter_mut()
-            .filter_map(|(uid, e)| match e.at {
-                Where::Unschedulable => Some(uid.clone()),
-                Where::InFlight => {
-                    e.moved_in_flight = true;
-                    None
-                }
-                _ => None,
-            })
-            .collect();
+        for uid in &self.in_flight {
+            if let Some(e) = self.entries.get_mut(uid) {
+                e.moved_in_flight = true;
+            }
+        }
+        let parked: Vec<String> = self.parked.iter().map(|(_, u)| u.clone()).collect();
         for uid in parked {
             self.activate(&uid, now);
         }
@@ -255,16 +279,13 @@ impl Queue {
             }
         }
         let timeout = self.timing.unschedulable_timeout;
-        let stale: Vec<String> = self
-            .entries
-            .iter()
-            .filter(|(_, e)| {
-                e.at == Where::Unschedulable && now.duration_since(e.unschedulable_since) >= timeout
-            })
-            .map(|(u, _)| u.clone())
-            .collect();
-        for uid in stale {
-            self.activate(&uid, now);
+        while let Some((since, _)) = self.parked.first() {
+            if now.duration_since(*since) < timeout {
+                break;
+            }
+            if let Some((_, uid)) = self.parked.pop_first() {
+                self.activate(&uid, now);
+            }
         }
     }
 
@@ -272,11 +293,9 @@ impl Queue {
     pub fn next_wakeup(&self) -> Option<Instant> {
         let backoff = self.backoff.first().map(|(t, _)| *t);
         let parked = self
-            .entries
-            .values()
-            .filter(|e| e.at == Where::Unschedulable)
-            .map(|e| e.unschedulable_since + self.timing.unschedulable_timeout)
-            .min();
+            .parked
+            .first()
+            .map(|(since, _)| *since + self.timing.unschedulable_timeout);
         match (backoff, parked) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
