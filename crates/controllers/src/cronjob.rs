@@ -60,6 +60,42 @@ pub fn job_name(cronjob: &str, scheduled: Timestamp) -> String {
     format!("{cronjob}-{}", scheduled.as_second().div_euclid(60))
 }
 
+/// Go's `time.RFC3339` rendering, which kube-controller-manager uses for the
+/// scheduled-timestamp annotation: a zero offset is written `Z`, not `+00:00`.
+pub fn rfc3339_in(at: Timestamp, tz: &TimeZone) -> String {
+    let zoned = at.to_zoned(tz.clone());
+    if zoned.offset() == jiff::tz::Offset::UTC {
+        zoned.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    } else {
+        zoned.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    }
+}
+
+/// Go's `time.RFC1123Z` rendering in UTC, which kube-controller-manager uses in the
+/// `MissSchedule` event.
+pub fn rfc1123z_utc(at: Timestamp) -> String {
+    at.to_zoned(TimeZone::UTC)
+        .strftime("%a, %d %b %Y %H:%M:%S %z")
+        .to_string()
+}
+
+/// The finished Jobs that `previously_active` still lists, with the condition that
+/// finished them: kube-controller-manager reports each once as `SawCompletedJob` when
+/// it drops it from `status.active`.
+pub fn newly_finished<'a>(
+    previously_active: &[ObjectReference],
+    jobs: &'a [Arc<Job>],
+) -> Vec<(&'a str, &'a str)> {
+    jobs.iter()
+        .filter(|j| {
+            previously_active
+                .iter()
+                .any(|r| r.uid.is_some() && r.uid == j.metadata.uid)
+        })
+        .filter_map(|j| Some((j.metadata.name.as_deref()?, finished(j)?)))
+        .collect()
+}
+
 fn finished(job: &Job) -> Option<&str> {
     job.status
         .as_ref()?
@@ -98,6 +134,16 @@ pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Durat
         field_path: None,
     };
     let active: Vec<&Arc<Job>> = jobs.iter().filter(|j| finished(j).is_none()).collect();
+    for (jn, condition) in newly_finished(st.active.as_deref().unwrap_or_default(), &jobs) {
+        ctx.cronjob_events
+            .record(
+                &cref,
+                EventType::Normal,
+                "SawCompletedJob",
+                &format!("Saw completed job: {jn}, condition: {condition}"),
+            )
+            .await;
+    }
     for j in jobs.iter().filter(|j| finished(j) == Some("Complete")) {
         let done = j.status.as_ref().and_then(|s| s.completion_time.clone());
         if done.is_some() && done > st.last_successful_time {
@@ -190,7 +236,7 @@ pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Durat
         tracing::debug!(cronjob = %key, %now, %earliest, count, ?scheduled, "cronjob schedule");
         if count > MAX_MISSED {
             ctx.cronjob_events
-                .record(&cref, EventType::Warning, "TooManyMissedTimes", &format!("too many missed start times: {count}. Set or decrease .spec.startingDeadlineSeconds or check clock skew"))
+                .record(&cref, EventType::Warning, "TooManyMissedTimes", "too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew")
                 .await;
         }
         if let Some(at) = scheduled {
@@ -204,15 +250,30 @@ pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Durat
                         &cref,
                         EventType::Warning,
                         "MissSchedule",
-                        &format!(
-                            "Missed scheduled time to start a job: {}",
-                            at.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z")
-                        ),
+                        &format!("Missed scheduled time to start a job: {}", rfc1123z_utc(at)),
                     )
                     .await;
+            } else if jobs
+                .iter()
+                .any(|j| j.metadata.name.as_deref() == Some(job_name(name, at).as_str()))
+            {
+                // Already created for this time by a pass whose status write this copy of
+                // the CronJob does not show yet: record it instead of judging it again
+                // (which, under Forbid, would blame the Job on itself).
+                tracing::debug!(cronjob = %key, %at, "scheduled time already has its job");
+                st.last_schedule_time = Some(Time(at));
             } else if policy == "Forbid" && !active.is_empty() {
-                // Try again at the next schedule time; this one is skipped.
+                // Not recorded as scheduled: once the running Job finishes, this time
+                // (or a later one) starts late, as kube-controller-manager does.
                 tracing::debug!(cronjob = %key, "prior execution running and concurrencyPolicy is Forbid");
+                ctx.cronjob_events
+                    .record(
+                        &cref,
+                        EventType::Normal,
+                        "JobAlreadyActive",
+                        "Not starting job because prior execution is running and concurrency policy is Forbid",
+                    )
+                    .await;
             } else {
                 if policy == "Replace" {
                     for j in &active {
@@ -234,7 +295,7 @@ pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Durat
                     }
                     st.active = None;
                 }
-                let job = job_for(&cj, at, &tz);
+                let job = job_for(&cj, at);
                 let jn = job.metadata.name.clone().unwrap_or_default();
                 match job_api.create(&PostParams::default(), &job).await {
                     Ok(created) => {
@@ -275,20 +336,22 @@ pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Durat
     Ok(requeue)
 }
 
-/// The Job a CronJob creates for `scheduled`.
-pub fn job_for(cj: &CronJob, scheduled: Timestamp, tz: &TimeZone) -> Job {
+/// The Job a CronJob creates for `scheduled`. Its scheduled-timestamp annotation is
+/// in the CronJob's `timeZone`, or UTC without one (Go's `time.LoadLocation("")`),
+/// whatever zone the schedule itself was read in.
+pub fn job_for(cj: &CronJob, scheduled: Timestamp) -> Job {
+    let tz = cj
+        .spec
+        .time_zone
+        .as_deref()
+        .and_then(|z| TimeZone::get(z).ok())
+        .unwrap_or(TimeZone::UTC);
     let spec = cj.spec.clone();
     let tmpl = spec.job_template;
     let meta = tmpl.metadata.unwrap_or_default();
     let name = cj.metadata.name.clone().unwrap_or_default();
     let mut annotations = meta.annotations.unwrap_or_default();
-    annotations.insert(
-        SCHEDULED_TIMESTAMP.into(),
-        scheduled
-            .to_zoned(tz.clone())
-            .strftime("%Y-%m-%dT%H:%M:%S%:z")
-            .to_string(),
-    );
+    annotations.insert(SCHEDULED_TIMESTAMP.into(), rfc3339_in(scheduled, &tz));
     Job {
         metadata: ObjectMeta {
             name: Some(job_name(&name, scheduled)),
@@ -392,6 +455,84 @@ mod tests {
         );
         assert!(n > MAX_MISSED);
         assert_eq!(last, Some(ts("2026-01-01T05:00:00Z")));
+    }
+
+    #[test]
+    fn scheduled_timestamps_are_go_rfc3339_in_the_cronjob_zone_or_utc() {
+        let at = ts("2026-01-05T10:00:00Z");
+        assert_eq!(rfc3339_in(at, &TimeZone::UTC), "2026-01-05T10:00:00Z");
+        let utc = TimeZone::get("Etc/UTC").unwrap();
+        assert_eq!(rfc3339_in(at, &utc), "2026-01-05T10:00:00Z");
+        let sh = TimeZone::get("Asia/Shanghai").unwrap();
+        assert_eq!(rfc3339_in(at, &sh), "2026-01-05T18:00:00+08:00");
+        // London's winter offset is zero: Go still writes Z.
+        let london = TimeZone::get("Europe/London").unwrap();
+        assert_eq!(rfc3339_in(at, &london), "2026-01-05T10:00:00Z");
+        assert_eq!(rfc1123z_utc(at), "Mon, 05 Jan 2026 10:00:00 +0000");
+
+        let cj = |tz: Option<&str>| CronJob {
+            metadata: ObjectMeta {
+                name: Some("nightly".into()),
+                namespace: Some("ns".into()),
+                uid: Some("u1".into()),
+                ..Default::default()
+            },
+            spec: k8s_openapi::api::batch::v1::CronJobSpec {
+                schedule: "0 18 * * *".into(),
+                time_zone: tz.map(Into::into),
+                ..Default::default()
+            },
+            status: None,
+        };
+        let ann = |j: Job| j.metadata.annotations.unwrap()[SCHEDULED_TIMESTAMP].clone();
+        assert_eq!(ann(job_for(&cj(None), at)), "2026-01-05T10:00:00Z");
+        assert_eq!(
+            ann(job_for(&cj(Some("Asia/Shanghai")), at)),
+            "2026-01-05T18:00:00+08:00"
+        );
+        assert_eq!(
+            job_for(&cj(None), at).metadata.name.as_deref(),
+            Some("nightly-29460120")
+        );
+    }
+
+    #[test]
+    fn finished_jobs_still_listed_active_are_seen_once_with_their_condition() {
+        use k8s_openapi::api::batch::v1::{JobCondition, JobStatus};
+        let job = |name: &str, uid: &str, cond: Option<&str>| {
+            Arc::new(Job {
+                metadata: ObjectMeta {
+                    name: Some(name.into()),
+                    uid: Some(uid.into()),
+                    ..Default::default()
+                },
+                status: Some(JobStatus {
+                    conditions: cond.map(|c| {
+                        vec![JobCondition {
+                            type_: c.into(),
+                            status: "True".into(),
+                            ..Default::default()
+                        }]
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+        };
+        let active = |uid: &str| ObjectReference {
+            uid: Some(uid.into()),
+            ..Default::default()
+        };
+        let jobs = [
+            job("a", "ua", Some("Complete")),
+            job("b", "ub", Some("Failed")),
+            job("c", "uc", None),
+            job("d", "ud", Some("Complete")),
+        ];
+        // d finished but was already dropped from the active list: not seen again.
+        let seen = newly_finished(&[active("ua"), active("ub"), active("uc")], &jobs);
+        assert_eq!(seen, [("a", "Complete"), ("b", "Failed")]);
+        assert!(newly_finished(&[], &jobs).is_empty());
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //! kernel (and, as they land, the platform and console) and builds the router the
 //! HTTPS server hands every request to; `App::shutdown` stops it.
 
+use crate::testclock::FileClock;
 use apimachinery::UserInfo;
 use axum::Router;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 /// Which product the process runs.
@@ -33,6 +35,9 @@ pub struct AppConfig {
     pub kubeconfig: Option<PathBuf>,
     /// The first admin password, if given.
     pub admin_password_file: Option<PathBuf>,
+    /// `sphere up`, tests only: the controllers read the time from this file
+    /// (see [`crate::testclock`]).
+    pub controller_clock_file: Option<PathBuf>,
 }
 
 /// Why the application could not start.
@@ -41,6 +46,9 @@ pub enum Error {
     /// The kernel (or platform) failed to start.
     #[error("{0}")]
     Start(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The controllers' clock file is missing or holds no time.
+    #[error(transparent)]
+    ControllerClock(#[from] crate::testclock::Error),
     /// The cluster's kubeconfig could not be used.
     #[error("cannot use kubeconfig {path}: {source}; check the file or pass another --kubeconfig")]
     Kubeconfig {
@@ -86,6 +94,11 @@ impl App {
                 })
             }
             Mode::Up => {
+                // Checked before the kernel starts, so a wrong path fails fast.
+                let clock: Option<FileClock> = match &cfg.controller_clock_file {
+                    Some(path) => Some(FileClock::open(path).await?),
+                    None => None,
+                };
                 let kernel = start_kernel(&cfg).await?;
                 let client = kubeclient::in_process(kernel.router(), platform_identity());
                 let platform = platform::Platform::start(platform::PlatformConfig {
@@ -97,7 +110,7 @@ impl App {
                 .await
                 .map_err(|e| Error::Start(Box::new(e)))?;
                 let router = platform.router();
-                let controllers = spawn_controllers(kernel.router(), &cfg.data_dir);
+                let controllers = spawn_controllers(kernel.router(), &cfg.data_dir, clock);
                 Ok(App {
                     kernel: Some(kernel),
                     platform: Some(platform),
@@ -169,8 +182,18 @@ pub fn controllers_identity() -> UserInfo {
 fn spawn_controllers(
     kernel: Router,
     data_dir: &std::path::Path,
+    test_clock: Option<FileClock>,
 ) -> (CancellationToken, tokio::task::JoinHandle<()>) {
     let cancel = CancellationToken::new();
+    let clock: Arc<dyn controllers::Clock> = match test_clock {
+        Some(c) => {
+            tracing::warn!(file = %c.path().display(), "controllers take their time from a file (tests only)");
+            // Stops with the controllers' token, which shutdown cancels.
+            drop(c.spawn_follow(cancel.clone()));
+            Arc::new(c)
+        }
+        None => Arc::new(controllers::SystemClock),
+    };
     // Named as kube-controller-manager and kube-scheduler name themselves, so the
     // objects they write show the same field managers as on a cluster.
     let agent = |component: &str| {
@@ -202,6 +225,7 @@ fn spawn_controllers(
                 move || {
                     let opts = controllers::Options {
                         cancel: cancel.clone(),
+                        clock: clock.clone(),
                         ..Default::default()
                     };
                     let client = client.clone();

@@ -44,6 +44,11 @@ pub struct ServeArgs {
     /// does not exist yet); without it a random one is generated and printed once.
     #[arg(long, value_name = "FILE")]
     pub admin_password_file: Option<PathBuf>,
+
+    /// For tests only (`sphere up`): the built-in controllers take the current time
+    /// from FILE, an RFC 3339 timestamp re-read every 100 ms, instead of the system clock.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub controller_clock_file: Option<PathBuf>,
 }
 
 /// Options of `sphere serve`.
@@ -119,6 +124,23 @@ mod tests {
         };
         assert_eq!(args.kubeconfig, PathBuf::from("/k"));
         assert_eq!(args.listen, "127.0.0.1:8443".parse().unwrap());
+    }
+
+    #[test]
+    fn controller_clock_file_is_accepted_but_hidden() {
+        let cli =
+            Cli::try_parse_from(["sphere", "up", "--controller-clock-file", "/t/clock"]).unwrap();
+        let Command::Up(args) = cli.command else {
+            panic!("expected up");
+        };
+        assert_eq!(args.controller_clock_file, Some(PathBuf::from("/t/clock")));
+        let mut cmd = Cli::command();
+        let help = cmd
+            .find_subcommand_mut("up")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(!help.contains("controller-clock-file"), "{help}");
     }
 
     #[test]

@@ -13,5 +13,6 @@ pub mod longrunning;
 pub mod pki;
 pub mod run;
 pub mod server;
+pub mod testclock;
 pub mod tls;
 pub mod version;

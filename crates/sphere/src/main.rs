@@ -34,12 +34,20 @@ fn real_main(cli: Cli, started: Instant) -> anyhow::Result<()> {
                 .context("cannot write to stdout")
         }
         Command::Up(args) => serve(args, Mode::Up, cli.log_level.as_deref(), started),
-        Command::Kernel(args) => serve(args, Mode::Kernel, cli.log_level.as_deref(), started),
+        Command::Kernel(args) => {
+            if args.controller_clock_file.is_some() {
+                return Err(anyhow!(
+                    "--controller-clock-file applies to `sphere up` only: `sphere kernel` runs no controllers"
+                ));
+            }
+            serve(args, Mode::Kernel, cli.log_level.as_deref(), started)
+        }
         Command::Serve(args) => {
             let args2 = ServeArgs {
                 data_dir: args.data_dir,
                 listen: args.listen,
                 admin_password_file: args.admin_password_file,
+                controller_clock_file: None,
             };
             serve_with(
                 args2,
@@ -86,6 +94,7 @@ fn serve_with(
         server: ServerOptions::default(),
         kubeconfig,
         admin_password_file: args.admin_password_file,
+        controller_clock_file: args.controller_clock_file,
     };
     runtime.block_on(run(opts, started))?;
     Ok(())

@@ -25,6 +25,8 @@ pub struct RunOptions {
     /// `sphere serve`: the cluster's kubeconfig.
     pub kubeconfig: Option<PathBuf>,
     pub admin_password_file: Option<PathBuf>,
+    /// `sphere up`, tests only: the controllers' time comes from this file.
+    pub controller_clock_file: Option<PathBuf>,
 }
 
 /// Why `sphere up` / `sphere kernel` could not start.
@@ -120,6 +122,7 @@ pub async fn run_until(
         server_url: server_url.clone(),
         kubeconfig: opts.kubeconfig.clone(),
         admin_password_file: opts.admin_password_file.clone(),
+        controller_clock_file: opts.controller_clock_file.clone(),
     })
     .await?;
 

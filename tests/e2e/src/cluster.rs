@@ -32,6 +32,8 @@ pub struct Cluster {
     kubeconfig: PathBuf,
     own: bool,
     cache_dir: Option<PathBuf>,
+    /// What was appended to `sphere up`'s command line when this process started it.
+    up_args: Vec<String>,
 }
 
 static SHARED: OnceLock<std::result::Result<Cluster, String>> = OnceLock::new();
@@ -39,19 +41,39 @@ static SHARED: OnceLock<std::result::Result<Cluster, String>> = OnceLock::new();
 impl Cluster {
     /// The shared cluster, started on first use; panics (failing the test) if it cannot start.
     pub fn shared() -> &'static Cluster {
-        let cluster = SHARED.get_or_init(|| Cluster::connect().map_err(|e| e.to_string()));
+        let cluster = SHARED.get_or_init(|| Cluster::connect(&[]).map_err(|e| e.to_string()));
         match cluster {
             Ok(c) => c,
             Err(e) => panic!("no cluster to test against: {e}"),
         }
     }
 
-    fn connect() -> Result<Cluster> {
+    /// The shared cluster, started as `sphere up <usual options> <extra_up_args>` when
+    /// this call starts it, for a test binary whose scenarios need a server option (a
+    /// hidden test option such as `--controller-clock-file`). Call it before anything
+    /// else touches the cluster; panics if the shared cluster was already started with
+    /// other arguments. With `E2E_KUBECONFIG` nothing is started and the arguments are
+    /// ignored: such tests check [`Cluster::is_own`].
+    pub fn shared_with_up_args(extra_up_args: &[&str]) -> &'static Cluster {
+        let extra: Vec<String> = extra_up_args.iter().map(|a| (*a).to_owned()).collect();
+        let cluster = SHARED.get_or_init(|| Cluster::connect(&extra).map_err(|e| e.to_string()));
+        match cluster {
+            Ok(c) if c.own && c.up_args != extra => panic!(
+                "the shared sphere up was started with {:?}, not {extra:?}: call Cluster::shared_with_up_args first",
+                c.up_args
+            ),
+            Ok(c) => c,
+            Err(e) => panic!("no cluster to test against: {e}"),
+        }
+    }
+
+    fn connect(extra_up_args: &[String]) -> Result<Cluster> {
         if let Some(path) = std::env::var_os("E2E_KUBECONFIG") {
             return Ok(Cluster {
                 kubeconfig: PathBuf::from(path),
                 own: false,
                 cache_dir: None,
+                up_args: Vec::new(),
             });
         }
         let bin = sphere_binary()?;
@@ -71,6 +93,7 @@ impl Cluster {
             .args(["up", "--data-dir"])
             .arg(&data)
             .args(["--listen", "127.0.0.1:0"])
+            .args(extra_up_args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -85,6 +108,7 @@ impl Cluster {
             kubeconfig,
             own: true,
             cache_dir: Some(dir.join("kubectl-cache")),
+            up_args: extra_up_args.to_vec(),
         })
     }
 
