@@ -40,6 +40,13 @@ fn walk(
     path: &mut Vec<PathElement>,
     cmp: &mut Comparison,
 ) -> Result<(), FieldSetError> {
+    // Equal subtrees hold no change; most writes touch a small part of an object, so
+    // this skips nearly all of the walk.
+    if let (Some(l), Some(r)) = (lhs, rhs)
+        && l == r
+    {
+        return Ok(());
+    }
     // A null stands for an absent container of the other side's kind, as in a typed object.
     let is_map = |v: Option<&Value>| v.is_none_or(|v| v.is_object() || v.is_null());
     let is_list = |v: Option<&Value>| v.is_none_or(|v| v.is_array() || v.is_null());
@@ -58,7 +65,12 @@ fn walk(
             .into_iter()
             .flat_map(|m| m.keys())
             .filter(|k| l.is_none_or(|m| !m.contains_key(*k)));
+        // managedFields describe the object; they are never part of what changed.
+        let at_metadata = matches!(path.as_slice(), [PathElement::Field(f)] if f == "metadata");
         for key in keys.chain(rkeys) {
+            if at_metadata && key == "managedFields" {
+                continue;
+            }
             path.push(PathElement::Field(key.clone()));
             walk(
                 l.and_then(|m| m.get(key)),
@@ -97,10 +109,10 @@ fn walk(
     Ok(())
 }
 
-fn compare_items(
+fn compare_items<'a>(
     list_type: &ListType,
-    l: &[Value],
-    r: &[Value],
+    l: &'a [Value],
+    r: &'a [Value],
     schema: &dyn Schema,
     path: &mut Vec<PathElement>,
     cmp: &mut Comparison,
@@ -113,18 +125,18 @@ fn compare_items(
             order.push(pe);
         }
     }
-    let items = |pes: &[PathElement], vals: &'_ [Value], pe: &PathElement| -> Vec<Value> {
+    let items = |pes: &[PathElement], vals: &'a [Value], pe: &PathElement| -> Vec<&'a Value> {
         pes.iter()
             .zip(vals)
             .filter(|(p, _)| *p == pe)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v)
             .collect()
     };
     for pe in order {
         let (li, ri) = (items(&lpes, l, pe), items(&rpes, r, pe));
         path.push(pe.clone());
         match (li.len(), ri.len()) {
-            (0..=1, 0..=1) => walk(li.first(), ri.first(), schema, path, cmp)?,
+            (0..=1, 0..=1) => walk(li.first().copied(), ri.first().copied(), schema, path, cmp)?,
             (2.., 2..) => {
                 if li != ri {
                     cmp.modified.insert(path);
@@ -132,13 +144,13 @@ fn compare_items(
             }
             (2.., _) => {
                 if let Some(first) = ri.first() {
-                    walk(None, Some(first), schema, path, cmp)?;
+                    walk(None, Some(*first), schema, path, cmp)?;
                 }
                 cmp.removed.insert(path);
             }
             (_, _) => {
                 if let Some(first) = li.first() {
-                    walk(Some(first), None, schema, path, cmp)?;
+                    walk(Some(*first), None, schema, path, cmp)?;
                 }
                 cmp.added.insert(path);
             }

@@ -304,9 +304,8 @@ pub fn update(
     schema: &dyn Schema,
     managed: &[Manager],
 ) -> Result<Vec<Manager>, ApplyError> {
-    let old = without_managed_fields(old);
-    let new = without_managed_fields(new);
-    let cmp = compare(&old, &new, schema)?;
+    // compare() skips metadata.managedFields, so the objects are compared as they are.
+    let cmp = compare(old, new, schema)?;
     let gained = actor.filter(
         cmp.modified
             .union(&cmp.added)
@@ -321,7 +320,7 @@ pub fn update(
         let me = Manager {
             name: actor.manager.to_string(),
             operation: Operation::Update,
-            api_version: api_version_of(&new),
+            api_version: api_version_of(new),
             time: Some(actor.now.to_string()),
             fields: gained.clone(),
             subresource: actor.subresource.to_string(),

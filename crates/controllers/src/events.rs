@@ -80,8 +80,11 @@ pub struct Recorder {
     client: kube::Client,
     component: String,
     host: Option<String>,
-    cache: Arc<Mutex<HashMap<Key, Seen>>>,
+    cache: Arc<std::sync::Mutex<HashMap<Key, Slot>>>,
 }
+
+/// The last event written for one key; `None` until its first write succeeds.
+type Slot = Arc<Mutex<Option<Seen>>>;
 
 impl std::fmt::Debug for Recorder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -98,7 +101,7 @@ impl Recorder {
             client,
             component: component.to_string(),
             host: None,
-            cache: Arc::new(Mutex::new(HashMap::new())),
+            cache: Arc::new(std::sync::Mutex::new(HashMap::new())),
         }
     }
 
@@ -141,10 +144,29 @@ impl Recorder {
             reason: reason.to_string(),
             message: message.to_string(),
         };
+        // Only events with the same key need to wait for each other (to fold counts);
+        // the map's lock is held just long enough to find the key's slot, so a
+        // scheduler reporting thousands of different pods writes them concurrently.
+        let slot = {
+            let mut cache = self
+                .cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(slot) = cache.get(&key) {
+                slot.clone()
+            } else {
+                if cache.len() >= CACHE_SIZE {
+                    evict_oldest(&mut cache);
+                }
+                let slot = Arc::new(Mutex::new(None));
+                cache.insert(key.clone(), slot.clone());
+                slot
+            }
+        };
+        let mut seen_slot = slot.lock().await;
         let now = jiff::Timestamp::now();
-        let mut cache = self.cache.lock().await;
-        let previous = cache
-            .get(&key)
+        let previous = seen_slot
+            .as_ref()
             .filter(|s| s.last_seen.elapsed() < AGGREGATION_WINDOW)
             .cloned();
         if let Some(seen) = previous {
@@ -164,14 +186,11 @@ impl Recorder {
                 .await
             {
                 Ok(ev) => {
-                    cache.insert(
-                        key,
-                        Seen {
-                            count,
-                            last_seen: Instant::now(),
-                            ..seen
-                        },
-                    );
+                    *seen_slot = Some(Seen {
+                        count,
+                        last_seen: Instant::now(),
+                        ..seen
+                    });
                     return Ok(ev);
                 }
                 // Someone deleted or expired the event: start a new one, as client-go does.
@@ -221,29 +240,36 @@ impl Recorder {
                 name: event_name.clone(),
                 source,
             })?;
-        if cache.len() >= CACHE_SIZE {
-            evict_oldest(&mut cache);
-        }
-        cache.insert(
-            key,
-            Seen {
-                event_namespace,
-                event_name,
-                count: 1,
-                last_seen: Instant::now(),
-            },
-        );
+        *seen_slot = Some(Seen {
+            event_namespace,
+            event_name,
+            count: 1,
+            last_seen: Instant::now(),
+        });
         Ok(created)
     }
 }
 
-fn evict_oldest(cache: &mut HashMap<Key, Seen>) {
+/// Drops slots whose event has left the aggregation window, then the oldest, until
+/// there is room. A slot whose write is in flight (locked) is kept: its writer will
+/// fill it in.
+fn evict_oldest(cache: &mut HashMap<Key, Slot>) {
     let window_start = Instant::now().checked_sub(AGGREGATION_WINDOW);
-    cache.retain(|_, s| window_start.is_none_or(|w| s.last_seen > w));
+    let last_seen = |slot: &Slot| -> Option<Option<Instant>> {
+        slot.try_lock()
+            .ok()
+            .map(|s| s.as_ref().map(|s| s.last_seen))
+    };
+    cache.retain(|_, slot| match last_seen(slot) {
+        None => true,
+        Some(None) => false,
+        Some(Some(t)) => window_start.is_none_or(|w| t > w),
+    });
     while cache.len() >= CACHE_SIZE {
         let Some(oldest) = cache
             .iter()
-            .min_by_key(|(_, s)| s.last_seen)
+            .filter_map(|(k, slot)| last_seen(slot).flatten().map(|t| (k, t)))
+            .min_by_key(|(_, t)| *t)
             .map(|(k, _)| k.clone())
         else {
             break;
@@ -293,11 +319,13 @@ mod tests {
             reason: "R".into(),
             message: "m".into(),
         };
-        let seen = || Seen {
-            event_namespace: "ns".into(),
-            event_name: "e".into(),
-            count: 1,
-            last_seen: Instant::now(),
+        let seen = || {
+            Arc::new(Mutex::new(Some(Seen {
+                event_namespace: "ns".into(),
+                event_name: "e".into(),
+                count: 1,
+                last_seen: Instant::now(),
+            })))
         };
         cache.insert(k(0), seen());
         tokio::time::advance(AGGREGATION_WINDOW + Duration::from_secs(1)).await;

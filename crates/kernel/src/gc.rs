@@ -27,6 +27,30 @@ struct Node {
     finalizers: Vec<String>,
 }
 
+/// The part of an object the graph reads.
+#[derive(serde::Deserialize)]
+struct GraphView {
+    metadata: GraphMeta,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphMeta {
+    uid: Option<String>,
+    #[serde(default)]
+    owner_references: Vec<GraphOwner>,
+    deletion_timestamp: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    finalizers: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphOwner {
+    uid: String,
+    block_owner_deletion: Option<bool>,
+}
+
 /// The object graph, by uid.
 #[derive(Default)]
 struct Graph {
@@ -37,16 +61,17 @@ struct Graph {
 
 impl Graph {
     fn upsert(&mut self, key: &str, obj: &CachedObject) -> Option<String> {
-        let v = obj.value();
-        let uid = meta::uid(&v)?.to_string();
+        // Every write of every object passes here: read just the metadata the graph
+        // needs instead of building the whole object.
+        let meta = serde_json::from_slice::<GraphView>(&obj.raw).ok()?.metadata;
+        let uid = meta.uid?;
         self.remove_key(key);
-        let owners: Vec<OwnerRef> = meta::owner_references(&v)
-            .iter()
-            .filter_map(|o| {
-                Some(OwnerRef {
-                    uid: o.get("uid")?.as_str()?.to_string(),
-                    block: o.get("blockOwnerDeletion").and_then(Value::as_bool) == Some(true),
-                })
+        let owners: Vec<OwnerRef> = meta
+            .owner_references
+            .into_iter()
+            .map(|o| OwnerRef {
+                uid: o.uid,
+                block: o.block_owner_deletion == Some(true),
             })
             .collect();
         for o in &owners {
@@ -61,11 +86,17 @@ impl Graph {
             Node {
                 key: key.to_string(),
                 owners,
-                deleting: meta::deletion_timestamp(&v).is_some(),
-                finalizers: meta::finalizers(&v),
+                deleting: meta.deletion_timestamp.is_some(),
+                finalizers: meta.finalizers,
             },
         );
         Some(uid)
+    }
+
+    /// Whether the collector has anything to do for `node`: it is being deleted, or
+    /// one of its owners is not (or no longer) in the graph.
+    fn needs_attention(&self, node: &Node) -> bool {
+        node.deleting || node.owners.iter().any(|o| !self.nodes.contains_key(&o.uid))
     }
 
     /// Forgets the object at `key`; returns its uid.
@@ -135,7 +166,7 @@ pub async fn run(inner: Arc<Inner>) {
                 // Periodic retry of everything that is mid-deletion or orphaned.
                 _ = tokio::time::sleep(Duration::from_secs(2)) => {
                     for (uid, n) in &graph.nodes {
-                        if n.deleting || !n.owners.is_empty() {
+                        if graph.needs_attention(n) {
                             queue.insert(uid.clone());
                         }
                     }

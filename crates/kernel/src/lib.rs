@@ -4,6 +4,7 @@
 
 mod admission;
 pub mod authz;
+mod binding;
 pub mod cache;
 mod crd;
 mod decode;

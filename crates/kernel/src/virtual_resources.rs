@@ -51,7 +51,7 @@ pub async fn handle(ctx: &Ctx, v: Virtual, wanted: Wanted, body: Bytes) -> ApiRe
             let mut obj = crate::decode::parse_any(ct, &body, &ctx.resource.kind)?;
             crate::decode::check_type_meta(&ctx.resource, &mut obj)?;
             match v {
-                Virtual::Bindings => crate::write::bind(ctx, &obj).await,
+                Virtual::Bindings => crate::binding::bind(ctx, &obj).await,
                 Virtual::SelfSubjectReviews => Ok(self_subject_review(&ctx.user, &ctx.req.version)),
                 Virtual::TokenReviews => {
                     let token = obj

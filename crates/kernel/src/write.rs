@@ -106,7 +106,7 @@ async fn admit_and_validate(
 /// etcd's default request limit, which bounds a stored object.
 pub const MAX_OBJECT_BYTES: usize = 1_572_864;
 
-fn content_type(ctx: &Ctx) -> String {
+pub(crate) fn content_type(ctx: &Ctx) -> String {
     ctx.headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -164,18 +164,19 @@ fn name_validator(res: &Resource) -> apimachinery::meta_validation::NameValidato
 /// Validation of a new or updated object: metadata rules, then the kind's own.
 fn validate(res: &Resource, obj: &Value, old: Option<&Value>) -> Result<(), StatusError> {
     let mut errs = ErrorList::new();
-    let meta_v = obj.get("metadata").cloned().unwrap_or(Value::Null);
+    let null = Value::Null;
+    let meta_v = obj.get("metadata").unwrap_or(&null);
     let path = Path::new("metadata");
     errs.extend(apimachinery::meta_validation::validate_object_meta(
-        &meta_v,
+        meta_v,
         res.namespaced,
         name_validator(res),
         &path,
     ));
     if let Some(old) = old {
-        let old_meta = old.get("metadata").cloned().unwrap_or(Value::Null);
+        let old_meta = old.get("metadata").unwrap_or(&null);
         errs.extend(apimachinery::meta_validation::validate_object_meta_update(
-            &meta_v, &old_meta, &path,
+            meta_v, old_meta, &path,
         ));
     }
     match &res.source {
@@ -204,9 +205,14 @@ fn validate(res: &Resource, obj: &Value, old: Option<&Value>) -> Result<(), Stat
 }
 
 /// The serialized stored form, refusing objects etcd would refuse.
-fn encode_checked(res: &Resource, obj: &Value) -> Result<Vec<u8>, StatusError> {
-    let bytes = serde_json::to_vec(&wire::storage_value(res, obj.clone()))
-        .map_err(StatusError::internal)?;
+pub(crate) fn encode_checked(res: &Resource, obj: &Value) -> Result<Vec<u8>, StatusError> {
+    let bytes = match obj.as_object() {
+        // Built-in objects are stored without type meta: serialize around it rather
+        // than copying the object to remove it.
+        Some(map) if !res.is_custom() => serde_json::to_vec(&WithoutTypeMeta(map)),
+        _ => serde_json::to_vec(&wire::storage_value(res, obj.clone())),
+    }
+    .map_err(StatusError::internal)?;
     if bytes.len() > MAX_OBJECT_BYTES {
         return Err(StatusError::new(
             413,
@@ -221,8 +227,26 @@ fn encode_checked(res: &Resource, obj: &Value) -> Result<Vec<u8>, StatusError> {
     Ok(bytes)
 }
 
+/// A built-in object's fields as stored: all but `kind` and `apiVersion`.
+struct WithoutTypeMeta<'a>(&'a serde_json::Map<String, Value>);
+
+impl serde::Serialize for WithoutTypeMeta<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let fields = self
+            .0
+            .iter()
+            .filter(|(k, _)| k.as_str() != "kind" && k.as_str() != "apiVersion");
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in fields {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
 /// A `store::Op::Put` that stamps the write's revision into the object.
-fn put_op(res: &Resource, obj: Value) -> store::Op {
+pub(crate) fn put_op(res: &Resource, obj: Value) -> store::Op {
     let stored = wire::storage_value(res, obj);
     store::Op::Put {
         encode: Box::new(move |rev| {
@@ -240,7 +264,7 @@ fn put_op(res: &Resource, obj: Value) -> store::Op {
     }
 }
 
-fn store_err(res: &Resource, name: &str, e: store::Error, creating: bool) -> ApiError {
+pub(crate) fn store_err(res: &Resource, name: &str, e: store::Error, creating: bool) -> ApiError {
     match e {
         store::Error::PreconditionFailed {
             current: Some(_), ..
@@ -269,7 +293,7 @@ pub async fn create(ctx: &Ctx, body: Bytes) -> ApiResult {
             return crate::virtual_resources::token_request(ctx, body).await;
         }
         Some("binding") if res.plural == "pods" && res.group.is_empty() => {
-            return bind_pod(ctx, body).await;
+            return crate::binding::bind_pod(ctx, body).await;
         }
         Some(_) => return Err(ApiError::from(StatusError::method_not_allowed())),
     }
@@ -523,7 +547,7 @@ pub async fn guaranteed_update(
         if res.group == "rbac.authorization.k8s.io" {
             crate::rbac_authz::check_write(inner, &res.plural, &opts.user, &new, Some(&old))?;
         }
-        if !opts.applied && strip_rv(&new) != strip_rv(&old) {
+        if !opts.applied && !same_but_rv(&new, &old) {
             crate::fieldmanager::track_update(
                 res,
                 Some(&old),
@@ -567,7 +591,7 @@ pub async fn guaranteed_update(
                 Err(e) => return Err(store_err(res, name, e, false)),
             }
         }
-        if strip_rv(&new) == strip_rv(&old) {
+        if same_but_rv(&new, &old) {
             return Ok(Written {
                 raw: cur.raw.clone(),
                 warnings,
@@ -606,13 +630,34 @@ pub async fn guaranteed_update(
     )))
 }
 
-fn strip_rv(v: &Value) -> Value {
-    let mut v = v.clone();
-    if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-        m.remove("resourceVersion");
-        m.remove("managedFields");
+/// Whether two objects are equal apart from `metadata.resourceVersion` and
+/// `metadata.managedFields`: a write that changes nothing else is a no-op. Compares in
+/// place; every update passes here, so no copies.
+fn same_but_rv(a: &Value, b: &Value) -> bool {
+    const IGNORED: [&str; 2] = ["resourceVersion", "managedFields"];
+    fn same_meta(a: &serde_json::Map<String, Value>, b: &serde_json::Map<String, Value>) -> bool {
+        let relevant = |m: &serde_json::Map<String, Value>| {
+            m.keys().filter(|k| !IGNORED.contains(&k.as_str())).count()
+        };
+        relevant(a) == relevant(b)
+            && a.iter()
+                .filter(|(k, _)| !IGNORED.contains(&k.as_str()))
+                .all(|(k, v)| b.get(k) == Some(v))
     }
-    v
+    match (a.as_object(), b.as_object()) {
+        (Some(a), Some(b)) => {
+            a.len() == b.len()
+                && a.iter().all(|(k, v)| match (k.as_str(), b.get(k)) {
+                    ("metadata", Some(w)) => match (v.as_object(), w.as_object()) {
+                        (Some(x), Some(y)) => same_meta(x, y),
+                        _ => v == w,
+                    },
+                    (_, Some(w)) => v == w,
+                    (_, None) => false,
+                })
+        }
+        _ => a == b,
+    }
 }
 
 /// Merges what a client sent with what must not change, per subresource.
@@ -625,20 +670,23 @@ fn prepare_update(
     warnings: &mut Vec<String>,
 ) -> Result<Value, ApiError> {
     let _ = warnings;
-    let old_meta = meta::metadata(old).cloned().unwrap_or_default();
+    let no_meta = serde_json::Map::new();
+    let old_meta = meta::metadata(old).unwrap_or(&no_meta);
     match subresource {
         Some("status") => {
             // Only status changes through /status; metadata stays as it was.
-            let status = new.get("status").cloned();
-            new = old.clone();
-            match status {
-                Some(s) => new["status"] = s,
-                None => {
-                    if let Some(m) = new.as_object_mut() {
-                        m.remove("status");
-                    }
-                }
+            let status = new.as_object_mut().and_then(|m| m.remove("status"));
+            let mut base: serde_json::Map<String, Value> = old
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(k, _)| k.as_str() != "status")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            if let Some(s) = status {
+                base.insert("status".into(), s);
             }
+            new = Value::Object(base);
         }
         Some("finalize") => {
             let fins = new.pointer("/spec/finalizers").cloned();
@@ -1128,85 +1176,25 @@ async fn patch_scale(ctx: &Ctx, kind: PatchKind, body: &[u8], opts: &WriteOption
     write_replicas(ctx, opts, replicas, rv).await
 }
 
-/// `POST pods/{name}/binding`: assigns a pod to a node, once.
-async fn bind_pod(ctx: &Ctx, body: Bytes) -> ApiResult {
-    let mut binding = decode::parse_any(&content_type(ctx), &body, "Binding")?;
-    let name = ctx.req.name.clone().unwrap_or_default();
-    match meta::name(&binding) {
-        Some(n) if n != name => {
-            return Err(ApiError::from(StatusError::bad_request(format!(
-                "the name of the object ({n}) does not match the name on the URL ({name})"
-            ))));
-        }
-        _ => {
-            meta::metadata_mut(&mut binding).insert("name".into(), Value::String(name));
-        }
-    }
-    bind(ctx, &binding).await
-}
-
-/// Carries out a `Binding` (from `pods/{name}/binding` or `bindings`): sets the
-/// pod's `spec.nodeName` if it has none yet.
-pub async fn bind(ctx: &Ctx, binding: &Value) -> ApiResult {
-    let pods = ctx.inner.resource("", "v1", "pods")?;
-    let opts = WriteOptions::from_ctx(ctx)?;
-    let name = meta::name(binding).unwrap_or("").to_string();
-    let node = binding
-        .pointer("/target/name")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let mut errs = ErrorList::new();
-    if name.is_empty() {
-        errs.push(FieldError::required(
-            Path::new("metadata").child("name"),
-            "name or generateName is required",
-        ));
-    }
-    if node.is_empty() {
-        errs.push(FieldError::required(Path::new("target").child("name"), ""));
-    }
-    if !errs.is_empty() {
-        return Err(ApiError::from(StatusError::invalid(
-            "Binding", "", &name, &errs,
-        )));
-    }
-    guaranteed_update(
-        &ctx.inner,
-        &pods,
-        ctx.namespace(),
-        &name,
-        None,
-        Some("binding"),
-        &opts,
-        |cur| {
-            if let Some(existing) = cur
-                .pointer("/spec/nodeName")
-                .and_then(Value::as_str)
-                .filter(|n| !n.is_empty())
-            {
-                return Err(ApiError::from(StatusError::conflict(
-                    "pods/binding",
-                    "",
-                    &name,
-                    &format!("pod {name} is already assigned to node {existing:?}"),
-                )));
-            }
-            let mut v = cur.clone();
-            v["spec"]["nodeName"] = Value::String(node.clone());
-            Ok(v)
-        },
-    )
-    .await?;
-    Ok(json_value(
-        201,
-        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_but_rv_ignores_only_resource_version_and_managed_fields() {
+        let a = json!({"metadata": {"name": "x", "resourceVersion": "1", "managedFields": []}, "spec": {"a": 1}});
+        let b = json!({"metadata": {"name": "x", "resourceVersion": "2"}, "spec": {"a": 1}});
+        assert!(same_but_rv(&a, &b));
+        assert!(same_but_rv(&b, &a));
+        let c = json!({"metadata": {"name": "x", "labels": {}}, "spec": {"a": 1}});
+        assert!(!same_but_rv(&a, &c));
+        assert!(!same_but_rv(&c, &a));
+        let d = json!({"metadata": {"name": "x"}, "spec": {"a": 2}});
+        assert!(!same_but_rv(&a, &d));
+        let e = json!({"metadata": {"name": "x"}, "spec": {"a": 1}, "status": {}});
+        assert!(!same_but_rv(&a, &e));
+        assert!(!same_but_rv(&e, &a));
+    }
 
     #[test]
     fn pointers() {

@@ -287,9 +287,17 @@ impl Shared {
         let (ns, name) = key(pod);
         // The uid precondition keeps a late write from landing on a recreated pod.
         let patch = json!({"metadata": {"uid": pod.metadata.uid}, "status": status});
-        self.pods(&ns)
-            .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await?;
+        // The updated pod comes back through the watch; reading the response as
+        // text skips decoding a whole Pod per status write.
+        let req = kube::core::Request::new(format!("/api/v1/namespaces/{ns}/pods"))
+            .patch_subresource(
+                "status",
+                &name,
+                &PatchParams::default(),
+                &Patch::Merge(&patch),
+            )
+            .map_err(kube::Error::BuildRequest)?;
+        self.client.request_text(req).await?;
         Ok(())
     }
 
