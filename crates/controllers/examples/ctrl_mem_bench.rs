@@ -1,7 +1,8 @@
 //! Controller memory at 100,000 pods: the process's resident memory before and after
 //! the built-in controllers sync their informer caches over an in-process kernel.
 //!
-//! Run: `cargo run --release -p controllers --example ctrl_mem_bench [-- PODS [PER_RS]]`.
+//! Run: `cargo build --release --workspace --example ctrl_mem_bench &&
+//! $CARGO_TARGET_DIR/release/examples/ctrl_mem_bench [PODS [PER_RS]]` (defaults 100000 and 100).
 //!
 //! The pods belong to ReplicaSets (PER_RS each, default 100) created while the
 //! controllers are stopped, so the controllers find every ReplicaSet satisfied and
@@ -171,8 +172,8 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "process RSS: {rss_empty:.0} MiB empty kernel, {rss_pods:.0} MiB with {pods} pods, \
          {rss_synced:.0} MiB with the controllers synced: controllers {delta:.0} MiB \
-         ({:.1} KiB per pod)",
-        delta * 1024.0 / pods as f64
+         ({:.0} bytes per pod)",
+        delta * 1024.0 * 1024.0 / pods as f64
     );
     cancel.cancel();
     let _ = ctrl.await;

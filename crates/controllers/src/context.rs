@@ -6,8 +6,8 @@ use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, Deployment, Repl
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use kube::runtime::reflector::Store;
 
+use crate::cache::Cache;
 use crate::events::Recorder;
 use crate::expectations::Expectations;
 
@@ -83,16 +83,16 @@ impl Clock for SystemClock {
 pub(crate) struct Ctx {
     pub client: kube::Client,
     pub clock: Arc<dyn Clock>,
-    pub pods: Store<Pod>,
-    pub replicasets: Store<ReplicaSet>,
-    pub deployments: Store<Deployment>,
-    pub jobs: Store<Job>,
-    pub nodes: Store<Node>,
-    pub daemonsets: Store<DaemonSet>,
-    pub revisions: Store<ControllerRevision>,
-    pub cronjobs: Store<CronJob>,
-    pub services: Store<Service>,
-    pub endpoint_slices: Store<EndpointSlice>,
+    pub pods: Cache<Pod>,
+    pub replicasets: Cache<ReplicaSet>,
+    pub deployments: Cache<Deployment>,
+    pub jobs: Cache<Job>,
+    pub nodes: Cache<Node>,
+    pub daemonsets: Cache<DaemonSet>,
+    pub revisions: Cache<ControllerRevision>,
+    pub cronjobs: Cache<CronJob>,
+    pub services: Cache<Service>,
+    pub endpoint_slices: Cache<EndpointSlice>,
     pub rs_expectations: Expectations,
     pub job_state: crate::job::JobState,
     pub job_events: Recorder,

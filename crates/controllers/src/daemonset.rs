@@ -12,7 +12,6 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::runtime::RawExtension;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
-use kube::runtime::reflector::ObjectRef;
 use serde_json::json;
 
 use crate::context::{Ctx, Error};
@@ -218,7 +217,7 @@ fn hash_of(p: &Pod) -> Option<&str> {
 /// Reconciles the DaemonSet `key`.
 pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Duration>, Error> {
     let (ns, name) = queue::split_key(&key);
-    let Some(ds) = ctx.daemonsets.get(&ObjectRef::new(name).within(ns)) else {
+    let Some(ds) = ctx.daemonsets.find(ns, name) else {
         return Ok(None);
     };
     if ds.metadata.deletion_timestamp.is_some() {
@@ -244,9 +243,7 @@ pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Durat
         })
         .collect();
     let mut by_node: BTreeMap<String, Vec<Arc<Pod>>> = BTreeMap::new();
-    for p in ctx.pods.state_filter(|p| {
-        p.metadata.namespace.as_deref() == Some(ns) && pods::is_controlled_by(&p.metadata, &uid)
-    }) {
+    for p in ctx.pods.controlled_by(ns, &uid) {
         if p.metadata.deletion_timestamp.is_some() {
             continue;
         }
@@ -386,10 +383,7 @@ pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Durat
 async fn ensure_revision(ctx: &Ctx, ds: &DaemonSet, hash: &str) -> Result<(), Error> {
     let ns = ds.metadata.namespace.clone().unwrap_or_default();
     let uid = ds.metadata.uid.clone().unwrap_or_default();
-    let owned = ctx.revisions.state_filter(|r| {
-        r.metadata.namespace.as_deref() == Some(ns.as_str())
-            && pods::is_controlled_by(&r.metadata, &uid)
-    });
+    let owned = ctx.revisions.controlled_by(&ns, &uid);
     if owned.iter().any(|r| {
         r.metadata
             .labels

@@ -13,7 +13,6 @@ use k8s_openapi::api::discovery::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::{Api, DeleteParams, PostParams};
-use kube::runtime::reflector::ObjectRef;
 
 use crate::context::{Ctx, Error};
 use crate::pods;
@@ -270,7 +269,7 @@ pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Durat
     let (ns, name) = queue::split_key(&key);
     let ep_api: Api<Endpoints> = Api::namespaced(ctx.client.clone(), ns);
     let slice_api: Api<EndpointSlice> = Api::namespaced(ctx.client.clone(), ns);
-    let svc = ctx.services.get(&ObjectRef::new(name).within(ns));
+    let svc = ctx.services.find(ns, name);
     let has_selector = svc
         .as_ref()
         .and_then(|s| s.spec.as_ref())
@@ -279,14 +278,12 @@ pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Durat
     let Some(svc) = svc.filter(|_| has_selector) else {
         // Service gone: its Endpoints go too (slices follow through ownerReferences).
         // A Service without a selector keeps user-managed Endpoints untouched.
-        if ctx.services.get(&ObjectRef::new(name).within(ns)).is_none() {
+        if ctx.services.find(ns, name).is_none() {
             ignore_not_found(ep_api.delete(name, &DeleteParams::default()).await)?;
         }
         return Ok(None);
     };
-    let ns_pods = ctx
-        .pods
-        .state_filter(|p| p.metadata.namespace.as_deref() == Some(ns));
+    let ns_pods = ctx.pods.in_namespace(ns);
 
     let want = desired_endpoints(&svc, &ns_pods);
     match ep_api.get_opt(name).await? {
@@ -305,14 +302,14 @@ pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Durat
     let want = desired_slices(&svc, &ns_pods);
     let mut existing: Vec<EndpointSlice> = ctx
         .endpoint_slices
-        .state_filter(|s| {
-            s.metadata.namespace.as_deref() == Some(ns)
-                && s.metadata.labels.as_ref().is_some_and(|l| {
-                    l.get(SERVICE_NAME_LABEL).map(String::as_str) == Some(name)
-                        && l.get(MANAGED_BY_LABEL).map(String::as_str) == Some(MANAGED_BY)
-                })
-        })
+        .in_namespace(ns)
         .into_iter()
+        .filter(|s| {
+            s.metadata.labels.as_ref().is_some_and(|l| {
+                l.get(SERVICE_NAME_LABEL).map(String::as_str) == Some(name)
+                    && l.get(MANAGED_BY_LABEL).map(String::as_str) == Some(MANAGED_BY)
+            })
+        })
         .map(|s| (*s).clone())
         .collect();
     existing.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));

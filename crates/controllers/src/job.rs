@@ -8,7 +8,6 @@ use k8s_openapi::api::batch::v1::{Job, JobCondition, JobStatus};
 use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, PropagationPolicy};
-use kube::runtime::reflector::ObjectRef;
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -167,7 +166,7 @@ impl JobState {
 /// Reconciles the Job `key`.
 pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Duration>, Error> {
     let (ns, name) = queue::split_key(&key);
-    let Some(job) = ctx.jobs.get(&ObjectRef::new(name).within(ns)) else {
+    let Some(job) = ctx.jobs.find(ns, name) else {
         ctx.job_state.forget(&key);
         return Ok(None);
     };
@@ -178,9 +177,7 @@ pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Durat
     let mut st = job.status.clone().unwrap_or_default();
     let uid = job.metadata.uid.clone().unwrap_or_default();
     let jref = object_reference(job.as_ref());
-    let owned: Vec<Arc<Pod>> = ctx.pods.state_filter(|p| {
-        p.metadata.namespace.as_deref() == Some(ns) && pods::is_controlled_by(&p.metadata, &uid)
-    });
+    let owned: Vec<Arc<Pod>> = ctx.pods.controlled_by(ns, &uid);
 
     // The cache may not yet show our last status write; counts only grow, so the
     // larger of the two is the truth.

@@ -7,6 +7,7 @@
 // Tests may unwrap (the house rule is about input from outside the process).
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod cache;
 mod context;
 pub mod cron;
 pub mod cronjob;
@@ -33,10 +34,11 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::Api;
-use kube::runtime::reflector::Store;
 use tokio_util::sync::CancellationToken;
 
 pub use context::{Clock, Error, ManualClock, SystemClock};
+
+use cache::{Cache, Indexes};
 
 use context::Ctx;
 use informer::Informer;
@@ -91,31 +93,34 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
     let sts_queue = Queue::new();
     let gc_queue = Queue::new();
 
-    let mut pod_inf: Informer<Pod> = Informer::new(Api::all(client.clone()));
-    let mut rs_inf: Informer<ReplicaSet> = Informer::new(Api::all(client.clone()));
+    let mut pod_inf: Informer<Pod> =
+        Informer::with_indexes(Api::all(client.clone()), Indexes::Controller);
+    let mut rs_inf: Informer<ReplicaSet> =
+        Informer::with_indexes(Api::all(client.clone()), Indexes::Controller);
     let mut deploy_inf: Informer<Deployment> = Informer::new(Api::all(client.clone()));
     let mut job_inf: Informer<Job> = Informer::new(Api::all(client.clone()));
     let mut cj_inf: Informer<CronJob> = Informer::new(Api::all(client.clone()));
     let mut node_inf: Informer<Node> = Informer::new(Api::all(client.clone()));
     let mut ds_inf: Informer<DaemonSet> = Informer::new(Api::all(client.clone()));
-    let rev_inf: Informer<ControllerRevision> = Informer::new(Api::all(client.clone()));
-    let ds_store = ds_inf.store();
+    let rev_inf: Informer<ControllerRevision> =
+        Informer::with_indexes(Api::all(client.clone()), Indexes::Controller);
+    let ds_cache = ds_inf.cache();
     let mut svc_inf: Informer<Service> = Informer::new(Api::all(client.clone()));
     let mut slice_inf: Informer<EndpointSlice> = Informer::new(Api::all(client.clone()));
     let mut sts_inf: Informer<StatefulSet> = Informer::new(Api::all(client.clone()));
     let mut pvc_inf: Informer<PersistentVolumeClaim> = Informer::new(Api::all(client.clone()));
-    let sts_store = sts_inf.store();
-    let rs_store = rs_inf.store();
-    let deploy_store = deploy_inf.store();
-    let svc_store = svc_inf.store();
-    let node_store = node_inf.store();
+    let sts_cache = sts_inf.cache();
+    let rs_cache = rs_inf.cache();
+    let deploy_cache = deploy_inf.cache();
+    let svc_cache = svc_inf.cache();
+    let node_cache = node_inf.cache();
 
     {
-        let (rsq, dq, rss) = (rs_queue.clone(), deploy_queue.clone(), rs_store.clone());
-        let (jq, sq, svcs) = (job_queue.clone(), svc_queue.clone(), svc_store.clone());
+        let (rsq, dq, rss) = (rs_queue.clone(), deploy_queue.clone(), rs_cache.clone());
+        let (jq, sq, svcs) = (job_queue.clone(), svc_queue.clone(), svc_cache.clone());
         let dsq = ds_queue.clone();
-        let (stsq, stss) = (sts_queue.clone(), sts_store.clone());
-        let (gcq, nodes) = (gc_queue.clone(), node_store.clone());
+        let (stsq, stss) = (sts_queue.clone(), sts_cache.clone());
+        let (gcq, nodes) = (gc_queue.clone(), node_cache.clone());
         pod_inf.on_change(move |pod, deleted| {
             let ns = pod.metadata.namespace.as_deref().unwrap_or_default();
             if !deleted {
@@ -123,12 +128,11 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
             }
             // A pod's labels may have changed away from a selector, so every Service
             // with a selector in the namespace looks again.
-            for s in svcs.state_filter(|s| {
-                s.metadata.namespace.as_deref() == Some(ns)
-                    && s.spec
-                        .as_ref()
-                        .and_then(|x| x.selector.as_ref())
-                        .is_some_and(|x| !x.is_empty())
+            for s in svcs.in_namespace(ns).iter().filter(|s| {
+                s.spec
+                    .as_ref()
+                    .and_then(|x| x.selector.as_ref())
+                    .is_some_and(|x| !x.is_empty())
             }) {
                 sq.add(key_of(s.as_ref()));
             }
@@ -156,7 +160,7 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
         });
     }
     {
-        let (rsq, dq, ds) = (rs_queue.clone(), deploy_queue.clone(), deploy_store.clone());
+        let (rsq, dq, ds) = (rs_queue.clone(), deploy_queue.clone(), deploy_cache.clone());
         rs_inf.on_change(move |rs, _| {
             rsq.add(key_of(rs));
             let ns = rs.metadata.namespace.as_deref().unwrap_or_default();
@@ -189,21 +193,20 @@ pub async fn run(client: kube::Client, opts: Options) -> Result<(), Error> {
         let stsq = sts_queue.clone();
         sts_inf.on_change(move |s, _| stsq.add(key_of(s)));
         // A claim going away may unblock a replica waiting for its stale claim.
-        let (stsq, stss) = (sts_queue.clone(), sts_store.clone());
+        let (stsq, stss) = (sts_queue.clone(), sts_cache.clone());
         pvc_inf.on_change(move |c, _| {
-            let ns = c.metadata.namespace.as_deref();
-            for s in stss.state_filter(|s| {
-                s.metadata.namespace.as_deref() == ns
-                    && s.spec
-                        .as_ref()
-                        .and_then(|x| x.volume_claim_templates.as_ref())
-                        .is_some_and(|t| !t.is_empty())
+            let ns = c.metadata.namespace.as_deref().unwrap_or_default();
+            for s in stss.in_namespace(ns).iter().filter(|s| {
+                s.spec
+                    .as_ref()
+                    .and_then(|x| x.volume_claim_templates.as_ref())
+                    .is_some_and(|t| !t.is_empty())
             }) {
                 stsq.add(key_of(s.as_ref()));
             }
         });
         // Any node change can change where daemons belong.
-        let (dsq, dss) = (ds_queue.clone(), ds_store.clone());
+        let (dsq, dss) = (ds_queue.clone(), ds_cache.clone());
         let gcq = gc_queue.clone();
         node_inf.on_change(move |node, deleted| {
             if deleted {
@@ -360,8 +363,8 @@ async fn clock_jumps(ctx: Arc<Ctx>, q: Queue, cancel: CancellationToken) {
     }
 }
 
-fn enqueue_owner_deployment(rss: &Store<ReplicaSet>, dq: &Queue, ns: &str, rs_name: &str) {
-    let rs = rss.get(&kube::runtime::reflector::ObjectRef::new(rs_name).within(ns));
+fn enqueue_owner_deployment(rss: &Cache<ReplicaSet>, dq: &Queue, ns: &str, rs_name: &str) {
+    let rs = rss.find(ns, rs_name);
     if let Some(r) = rs
         .as_deref()
         .and_then(|r| pods::controller_ref(&r.metadata))
@@ -373,7 +376,7 @@ fn enqueue_owner_deployment(rss: &Store<ReplicaSet>, dq: &Queue, ns: &str, rs_na
 
 /// Queues every owner in `ns` whose selector matches `labels` (for adoption of orphans).
 fn enqueue_selecting<K>(
-    store: &Store<K>,
+    cache: &Cache<K>,
     q: &Queue,
     ns: &str,
     labels: Option<&std::collections::BTreeMap<String, String>>,
@@ -383,7 +386,7 @@ fn enqueue_selecting<K>(
 {
     let empty = std::collections::BTreeMap::new();
     let labels = labels.unwrap_or(&empty);
-    for o in store.state_filter(|o| o.meta().namespace.as_deref() == Some(ns)) {
+    for o in cache.in_namespace(ns) {
         if let Some(sel) = selector(&o)
             && !pods::selector_is_empty(sel)
             && pods::selector_matches(sel, labels)

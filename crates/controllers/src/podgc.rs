@@ -12,9 +12,9 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams};
-use kube::runtime::reflector::{ObjectRef, Store};
 use serde_json::json;
 
+use crate::cache::Cache;
 use crate::context::{Clock, Error};
 use crate::queue::{self, Queue};
 use crate::replicaset::ignore_not_found;
@@ -31,12 +31,12 @@ const POD_KEY: &str = "pod/";
 pub(crate) struct PodGc {
     pub client: kube::Client,
     pub clock: Arc<dyn Clock>,
-    pub pods: Store<Pod>,
-    pub nodes: Store<Node>,
+    pub pods: Cache<Pod>,
+    pub nodes: Cache<Node>,
 }
 
 /// What to do about one pod when its change is seen.
-pub(crate) fn on_pod_change(pod: &Pod, nodes: &Store<Node>, q: &Queue) {
+pub(crate) fn on_pod_change(pod: &Pod, nodes: &Cache<Node>, q: &Queue) {
     let Some(name) = pod.metadata.name.as_deref() else {
         return;
     };
@@ -45,7 +45,7 @@ pub(crate) fn on_pod_change(pod: &Pod, nodes: &Store<Node>, q: &Queue) {
         None | Some("") if pod.metadata.deletion_timestamp.is_some() => {
             q.add(format!("{POD_KEY}{}", queue::key(ns, name)));
         }
-        Some(node) if !node.is_empty() && nodes.get(&ObjectRef::new(node)).is_none() => {
+        Some(node) if !node.is_empty() && nodes.find("", node).is_none() => {
             q.add_after(node.to_string(), QUARANTINE);
         }
         _ => {}
@@ -63,7 +63,7 @@ pub(crate) fn on_node_deleted(node: &Node, q: &Queue) {
 pub(crate) async fn reconcile(gc: Arc<PodGc>, key: String) -> Result<Option<Duration>, Error> {
     if let Some(pod_key) = key.strip_prefix(POD_KEY) {
         let (ns, name) = queue::split_key(pod_key);
-        let Some(pod) = gc.pods.get(&ObjectRef::new(name).within(ns)) else {
+        let Some(pod) = gc.pods.find(ns, name) else {
             return Ok(None);
         };
         let unscheduled = pod
@@ -77,7 +77,7 @@ pub(crate) async fn reconcile(gc: Arc<PodGc>, key: String) -> Result<Option<Dura
         return Ok(None);
     }
     let node = key;
-    if gc.nodes.get(&ObjectRef::new(&node)).is_some() {
+    if gc.nodes.find("", &node).is_some() {
         return Ok(None);
     }
     // The cache may lag behind a Node that came back; only the API server's answer
@@ -146,7 +146,7 @@ async fn force_delete(gc: &PodGc, pod: &Pod, message: &str) -> Result<(), Error>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kube::runtime::reflector::store::Writer;
+    use crate::cache::{Indexes, Writer};
     use kube::runtime::watcher::Event;
 
     fn pod(node: Option<&str>, deleting: bool) -> Pod {
@@ -160,14 +160,14 @@ mod tests {
         .unwrap()
     }
 
-    fn nodes(names: &[&str]) -> Store<Node> {
-        let mut w = Writer::<Node>::default();
+    fn nodes(names: &[&str]) -> Cache<Node> {
+        let mut w = Writer::<Node>::new(Indexes::Namespace);
         for n in names {
-            w.apply_watcher_event(&Event::Apply(
+            w.apply(Event::Apply(
                 serde_json::from_value(json!({"metadata": {"name": n}})).unwrap(),
             ));
         }
-        w.as_reader()
+        w.cache()
     }
 
     #[tokio::test(start_paused = true)]

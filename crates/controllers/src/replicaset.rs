@@ -1,5 +1,6 @@
 //! The ReplicaSet controller: a pure plan over a snapshot of pods, and the wiring that applies it.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -7,7 +8,6 @@ use futures::future::join_all;
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
-use kube::runtime::reflector::ObjectRef;
 use serde_json::json;
 
 use crate::context::{Ctx, Error};
@@ -36,7 +36,8 @@ pub struct Plan {
     pub requeue_after: Option<Duration>,
 }
 
-/// Plans a ReplicaSet against all pods in its namespace. `manage` is false while
+/// Plans a ReplicaSet against the pods it may claim: its own and its namespace's
+/// orphans (pods of other controllers are skipped if given). `manage` is false while
 /// expectations are pending: only status and ownership are then touched.
 pub fn plan(rs: &ReplicaSet, ns_pods: &[Arc<Pod>], now: jiff::Timestamp, manage: bool) -> Plan {
     let uid = rs.metadata.uid.as_deref().unwrap_or_default();
@@ -45,22 +46,23 @@ pub fn plan(rs: &ReplicaSet, ns_pods: &[Arc<Pod>], now: jiff::Timestamp, manage:
     let empty_selector = pods::selector_is_empty(&spec.selector);
     let mut plan = Plan::default();
     let mut claimed: Vec<&Pod> = Vec::new();
+    let no_labels = BTreeMap::new();
     for p in ns_pods {
-        let labels = p.metadata.labels.clone().unwrap_or_default();
-        let matches = !empty_selector && pods::selector_matches(&spec.selector, &labels);
-        let name = p.metadata.name.clone().unwrap_or_default();
+        let labels = p.metadata.labels.as_ref().unwrap_or(&no_labels);
+        let matches = !empty_selector && pods::selector_matches(&spec.selector, labels);
+        let name = || p.metadata.name.clone().unwrap_or_default();
         match pods::controller_ref(&p.metadata) {
             Some(r) if r.uid == uid => {
                 if matches || deleting {
                     claimed.push(p);
                 } else {
-                    plan.release.push(name);
+                    plan.release.push(name());
                 }
             }
             Some(_) => {}
             None => {
                 if matches && !deleting && p.metadata.deletion_timestamp.is_none() {
-                    plan.adopt.push(name);
+                    plan.adopt.push(name());
                     claimed.push(p);
                 }
             }
@@ -99,7 +101,7 @@ pub fn plan(rs: &ReplicaSet, ns_pods: &[Arc<Pod>], now: jiff::Timestamp, manage:
     };
     let (mut labeled, mut ready, mut available) = (0, 0, 0);
     for p in &active {
-        let labels = p.metadata.labels.clone().unwrap_or_default();
+        let labels = p.metadata.labels.as_ref().unwrap_or(&no_labels);
         if template_labels
             .iter()
             .all(|(k, v)| labels.get(k) == Some(v))
@@ -130,20 +132,20 @@ pub fn plan(rs: &ReplicaSet, ns_pods: &[Arc<Pod>], now: jiff::Timestamp, manage:
 /// Reconciles the ReplicaSet `key` (`namespace/name`).
 pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Duration>, Error> {
     let (ns, name) = queue::split_key(&key);
-    let Some(rs) = ctx.replicasets.get(&ObjectRef::new(name).within(ns)) else {
+    let Some(rs) = ctx.replicasets.find(ns, name) else {
         ctx.rs_expectations.forget(&key);
         return Ok(None);
     };
     let ns_pods = ctx
         .pods
-        .state_filter(|p| p.metadata.namespace.as_deref() == Some(ns));
-    let manage = ctx.rs_expectations.satisfied(&key, |n| {
-        match ctx.pods.get(&ObjectRef::new(n).within(ns)) {
+        .claimable_by(ns, rs.metadata.uid.as_deref().unwrap_or_default());
+    let manage = ctx
+        .rs_expectations
+        .satisfied(&key, |n| match ctx.pods.find(ns, n) {
             None => Seen::Absent,
             Some(p) if p.metadata.deletion_timestamp.is_some() => Seen::Terminating,
             Some(_) => Seen::Live,
-        }
-    });
+        });
     let plan = plan(&rs, &ns_pods, ctx.clock.now(), manage);
     let pods_api: Api<Pod> = Api::namespaced(ctx.client.clone(), ns);
     let owner_ref = pods::new_controller_ref(rs.as_ref());

@@ -12,7 +12,6 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, ReplicaSetSpec};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
-use kube::runtime::reflector::ObjectRef;
 use serde_json::json;
 
 use crate::context::{Ctx, Error};
@@ -125,7 +124,7 @@ fn spec_replicas(rs: &ReplicaSet) -> i32 {
 /// Reconciles the Deployment `key`.
 pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Duration>, Error> {
     let (ns, name) = queue::split_key(&key);
-    let Some(d) = ctx.deployments.get(&ObjectRef::new(name).within(ns)) else {
+    let Some(d) = ctx.deployments.find(ns, name) else {
         return Ok(None);
     };
     let mut d = (*d).clone();
@@ -138,10 +137,7 @@ pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Durat
     // Claim ReplicaSets: adopt matching orphans, release owned ones that stopped matching.
     let mut owned: Vec<ReplicaSet> = Vec::new();
     let empty = pods::selector_is_empty(&spec.selector);
-    for rs in ctx
-        .replicasets
-        .state_filter(|r| r.metadata.namespace.as_deref() == Some(ns))
-    {
+    for rs in ctx.replicasets.claimable_by(ns, &uid) {
         let labels = rs.metadata.labels.clone().unwrap_or_default();
         let matches = !empty && pods::selector_matches(&spec.selector, &labels);
         let rs_name = rs.metadata.name.clone().unwrap_or_default();
@@ -339,15 +335,12 @@ pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Durat
                     .iter()
                     .filter_map(|r| r.metadata.uid.clone())
                     .collect();
-                let running = !ctx
-                    .pods
-                    .state_filter(|p| {
-                        p.metadata.namespace.as_deref() == Some(ns)
-                            && pods::controller_ref(&p.metadata)
-                                .is_some_and(|r| old_uids.contains(&r.uid))
-                            && !matches!(pods::phase(p), "Succeeded" | "Failed")
-                    })
-                    .is_empty();
+                let running = old_uids.iter().any(|u| {
+                    ctx.pods
+                        .controlled_by(ns, u)
+                        .iter()
+                        .any(|p| !matches!(pods::phase(p), "Succeeded" | "Failed"))
+                });
                 rolling::recreate_step(&d, n, &olds, running)
             }
             (Some(n), false) => rolling::rolling_step(&d, n, &olds),
@@ -418,7 +411,7 @@ pub(crate) async fn reconcile(ctx: Arc<Ctx>, key: String) -> Result<Option<Durat
     }
     let old_status = ctx
         .deployments
-        .get(&ObjectRef::new(name).within(ns))
+        .find(ns, name)
         .and_then(|x| x.status.clone());
     if old_status.as_ref() != Some(&new_status) {
         let api: Api<Deployment> = Api::namespaced(ctx.client.clone(), ns);

@@ -7,12 +7,12 @@ use std::time::Duration;
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet};
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
-use kube::runtime::reflector::{ObjectRef, Store};
 use serde_json::json;
 
 use super::plan::{self, Action, ClaimRefs, Snapshot};
 use super::revisions::{self, UpdateRevision};
 use super::{is_member_of, status};
+use crate::cache::Cache;
 use crate::context::{Clock, Error};
 use crate::events::{EventType, Recorder, object_reference};
 use crate::pods;
@@ -26,10 +26,10 @@ const MAX_COLLISIONS: i32 = 64;
 pub(crate) struct StsCtx {
     pub client: kube::Client,
     pub clock: Arc<dyn Clock>,
-    pub sets: Store<StatefulSet>,
-    pub pods: Store<Pod>,
-    pub claims: Store<PersistentVolumeClaim>,
-    pub revisions: Store<ControllerRevision>,
+    pub sets: Cache<StatefulSet>,
+    pub pods: Cache<Pod>,
+    pub claims: Cache<PersistentVolumeClaim>,
+    pub revisions: Cache<ControllerRevision>,
     pub events: Recorder,
 }
 
@@ -66,7 +66,7 @@ fn ownership_patch(
 /// Reconciles the StatefulSet `key` (`namespace/name`).
 pub(crate) async fn reconcile(ctx: Arc<StsCtx>, key: String) -> Result<Option<Duration>, Error> {
     let (ns, name) = queue::split_key(&key);
-    let Some(set) = ctx.sets.get(&ObjectRef::new(name).within(ns)) else {
+    let Some(set) = ctx.sets.find(ns, name) else {
         return Ok(None);
     };
     let spec = set.spec.clone().unwrap_or_default();
@@ -80,13 +80,18 @@ pub(crate) async fn reconcile(ctx: Arc<StsCtx>, key: String) -> Result<Option<Du
     // Revisions selected by the set and owned by it or by nobody (then adopted).
     let rev_api: Api<ControllerRevision> = Api::namespaced(ctx.client.clone(), ns);
     let mut revs = Vec::new();
-    for r in ctx.revisions.state_filter(|r| {
-        r.metadata.namespace.as_deref() == Some(ns)
-            && pods::selector_matches(
+    let no_labels = BTreeMap::new();
+    for r in ctx
+        .revisions
+        .claimable_by(ns, &uid)
+        .into_iter()
+        .filter(|r| {
+            pods::selector_matches(
                 &spec.selector,
-                &r.metadata.labels.clone().unwrap_or_default(),
+                r.metadata.labels.as_ref().unwrap_or(&no_labels),
             )
-    }) {
+        })
+    {
         match pods::controller_ref(&r.metadata) {
             Some(c) if c.uid == uid => revs.push(r),
             Some(_) => {}
@@ -142,7 +147,7 @@ pub(crate) async fn reconcile(ctx: Arc<StsCtx>, key: String) -> Result<Option<Du
 
     let claims: BTreeMap<String, Arc<PersistentVolumeClaim>> = ctx
         .claims
-        .state_filter(|c| c.metadata.namespace.as_deref() == Some(ns))
+        .in_namespace(ns)
         .into_iter()
         .map(|c| (c.metadata.name.clone().unwrap_or_default(), c))
         .collect();
@@ -186,10 +191,7 @@ async fn claim_pods(
     let selector = set.spec.clone().unwrap_or_default().selector;
     let pod_api: Api<Pod> = Api::namespaced(ctx.client.clone(), ns);
     let mut owned = Vec::new();
-    for p in ctx
-        .pods
-        .state_filter(|p| p.metadata.namespace.as_deref() == Some(ns))
-    {
+    for p in ctx.pods.claimable_by(ns, &uid) {
         let matches =
             pods::selector_matches(&selector, &p.metadata.labels.clone().unwrap_or_default())
                 && is_member_of(set, &p);
