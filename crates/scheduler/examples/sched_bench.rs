@@ -10,6 +10,11 @@
 //! * `events`: no scheduler: one `Scheduled` Event per pod through the recorder.
 
 use anyhow::Context;
+
+// The allocator sphere runs with, so the figures stand for it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use apimachinery::UserInfo;
 use controllers::events::{EventType, Recorder, object_reference};
 use futures::{StreamExt, TryStreamExt};
