@@ -192,9 +192,13 @@ async fn default_timings_on_a_paused_clock() {
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+    // The paused clock jumps ahead whenever every task waits, including while the
+    // kernel's store thread writes; on a loaded machine that adds virtual seconds, so
+    // the upper bounds are loose. The lower bounds are the point: not before the grace
+    // period, not before the toleration expires.
     let to_unknown = stopped.elapsed();
     assert!(
-        to_unknown >= Duration::from_secs(30) && to_unknown <= Duration::from_secs(50),
+        to_unknown >= Duration::from_secs(30) && to_unknown <= Duration::from_secs(70),
         "{to_unknown:?}"
     );
     tokio::time::sleep(Duration::from_secs(250)).await;
@@ -222,7 +226,7 @@ async fn default_timings_on_a_paused_clock() {
     }
     let to_evict = stopped.elapsed() - to_unknown;
     assert!(
-        to_evict >= Duration::from_secs(295) && to_evict <= Duration::from_secs(310),
+        to_evict >= Duration::from_secs(295) && to_evict <= Duration::from_secs(340),
         "{to_evict:?}"
     );
     cancel.cancel();
