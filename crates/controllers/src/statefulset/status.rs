@@ -6,7 +6,8 @@ use k8s_openapi::api::core::v1::Pod;
 use super::pod_revision;
 use crate::pods;
 
-/// The server has seen the pod (a placeholder for one still to create has no phase).
+/// The server has seen the pod: the plan fills missing ordinals with pods built from
+/// the template, which have no phase until the API server stores them (as Pending).
 pub fn is_created(pod: &Pod) -> bool {
     !pods::phase(pod).is_empty()
 }
